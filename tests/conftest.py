@@ -1,0 +1,37 @@
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BASELINE_CONFIG = osp.join(
+    ROOT, 'configs', 'baselines',
+    'unet-s4-d8-c16_fcn_1xb8-800iter_toyvoc-96x96.py')
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: end-to-end tests (runner, CLI)')
+
+
+@pytest.fixture(scope='session')
+def toy_voc(tmp_path_factory):
+    """A small toy VOC (session-wide): 24 images, 12 train / 8 val masks."""
+    from mmseg_lrp.datasets import make_toy_voc
+    root = str(tmp_path_factory.mktemp('toy') / 'VOC2012')
+    ids = make_toy_voc(root, num_images=24, num_seg_train=12, num_seg_val=8,
+                       seed=3)
+    return root, ids
+
+
+def tool_cmd(script, *args):
+    """Command line running one of the repo's tools with this interpreter."""
+    return [sys.executable, osp.join(ROOT, 'tools', script)] + [
+        str(a) for a in args
+    ]
+
+
+def tool_env():
+    env = dict(os.environ)
+    env['PYTHONUNBUFFERED'] = '1'
+    return env

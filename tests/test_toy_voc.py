@@ -1,0 +1,130 @@
+"""The toy VOC: layout, determinism, label consistency, mmseg compatibility."""
+import filecmp
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmseg_lrp.datasets import (TOY_CLASSES, VOC_CLASSES, make_toy_voc,
+                                read_voc_xml_names, voc_palette)
+
+
+def _read_list(root, rel):
+    with open(osp.join(root, rel)) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def test_layout_and_splits(toy_voc):
+    root, ids = toy_voc
+    jpgs = sorted(os.listdir(osp.join(root, 'JPEGImages')))
+    pngs = sorted(os.listdir(osp.join(root, 'SegmentationClass')))
+    xmls = sorted(os.listdir(osp.join(root, 'Annotations')))
+    assert len(jpgs) == len(xmls) == 24
+    train = _read_list(root, 'ImageSets/Segmentation/train.txt')
+    val = _read_list(root, 'ImageSets/Segmentation/val.txt')
+    assert len(train) == 12 and len(val) == 8 and not set(train) & set(val)
+    # only the segmentation ids have masks, as in VOC
+    assert pngs == sorted(f'{i}.png' for i in train + val)
+    assert set(ids['image_only']) == {j[:-4] for j in jpgs} - set(train + val)
+    main_train = _read_list(root, 'ImageSets/Main/train.txt')
+    assert not set(main_train) & set(val)
+
+
+def test_masks_are_voc_palette_pngs_consistent_with_xml(toy_voc):
+    root, ids = toy_voc
+    palette = voc_palette()
+    assert palette[1].tolist() == [128, 0, 0]  # VOC aeroplane colour
+    assert palette[255].tolist() == [224, 224, 192]  # VOC void colour
+    allowed = {0, 255} | {VOC_CLASSES.index(c) for c in TOY_CLASSES}
+    seen_fg = set()
+    for image_id in ids['seg_train'] + ids['seg_val']:
+        png = Image.open(osp.join(root, 'SegmentationClass',
+                                  f'{image_id}.png'))
+        assert png.mode == 'P'
+        assert np.array(png.getpalette()[:768]).reshape(-1, 3)[
+            :256].tolist() == palette.tolist()
+        mask = np.array(png)
+        img = Image.open(osp.join(root, 'JPEGImages', f'{image_id}.jpg'))
+        assert img.size == (mask.shape[1], mask.shape[0])
+        values = set(np.unique(mask).tolist())
+        assert values <= allowed
+        assert 255 in values, 'objects must have VOC-style 255 borders'
+        in_mask = {VOC_CLASSES[v] for v in values - {0, 255}}
+        names = read_voc_xml_names(
+            osp.join(root, 'Annotations', f'{image_id}.xml'))
+        assert names, f'{image_id} has no object'
+        # every class painted in the mask is named in the XML
+        assert in_mask <= set(names)
+        seen_fg |= in_mask
+    assert len(seen_fg) >= 4, 'several foreground classes expected'
+
+
+def test_non_square_sizes_in_range(toy_voc):
+    root, ids = toy_voc
+    sizes = [Image.open(osp.join(root, 'JPEGImages', f'{i}.jpg')).size
+             for i in ids['seg_train']]
+    assert all(96 <= s <= 128 for wh in sizes for s in wh)
+    assert any(w != h for w, h in sizes)
+
+
+def test_deterministic_by_seed(tmp_path):
+    kw = dict(num_images=6, num_seg_train=2, num_seg_val=2)
+    make_toy_voc(str(tmp_path / 'a'), seed=7, **kw)
+    make_toy_voc(str(tmp_path / 'b'), seed=7, **kw)
+    make_toy_voc(str(tmp_path / 'c'), seed=8, **kw)
+    for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
+                'ImageSets/Segmentation'):
+        files = sorted(os.listdir(tmp_path / 'a' / sub))
+        assert files == sorted(os.listdir(tmp_path / 'b' / sub))
+        match, mismatch, errors = filecmp.cmpfiles(
+            tmp_path / 'a' / sub, tmp_path / 'b' / sub, files, shallow=False)
+        assert match == files and not mismatch and not errors, sub
+    files = sorted(os.listdir(tmp_path / 'a' / 'JPEGImages'))
+    _, mismatch_c, _ = filecmp.cmpfiles(
+        tmp_path / 'a' / 'JPEGImages', tmp_path / 'c' / 'JPEGImages', files,
+        shallow=False)
+    assert mismatch_c, 'another seed must give other images'
+
+
+def test_refuses_to_overwrite_and_bad_arguments(tmp_path, toy_voc):
+    root, _ = toy_voc
+    with pytest.raises(FileExistsError, match='JPEGImages'):
+        make_toy_voc(root, num_images=2, num_seg_train=1, num_seg_val=1)
+    with pytest.raises(ValueError, match='exceeds num_images'):
+        make_toy_voc(str(tmp_path / 'x'), num_images=3, num_seg_train=2,
+                     num_seg_val=2)
+
+
+def test_read_voc_xml_names_reports_bad_file(tmp_path):
+    bad = tmp_path / 'broken.xml'
+    bad.write_text('<annotation><object>')
+    with pytest.raises(ValueError, match='broken.xml'):
+        read_voc_xml_names(str(bad))
+
+
+def test_mmseg_pascal_voc_dataset_reads_it_unchanged(toy_voc):
+    """mmseg's own PascalVOCDataset + standard pipeline read the toy data."""
+    from mmengine.registry import init_default_scope
+    from mmseg.datasets import PascalVOCDataset
+    root, ids = toy_voc
+    init_default_scope('mmseg')
+    ds = PascalVOCDataset(
+        data_root=root,
+        data_prefix=dict(img_path='JPEGImages',
+                         seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/train.txt',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
+    assert len(ds) == 12
+    sample = ds[0]
+    image_id = osp.basename(sample['data_samples'].img_path)[:-4]
+    expected = np.array(
+        Image.open(osp.join(root, 'SegmentationClass', f'{image_id}.png')))
+    got = sample['data_samples'].gt_sem_seg.data[0].numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert sample['inputs'].shape[1:] == expected.shape
