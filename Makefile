@@ -1,0 +1,34 @@
+# mmseg_lrp — set-up, demo and tests.
+#   make demo   set up if needed, then train + evaluate on the embedded toy VOC
+#   make test   set up if needed, then run the whole test suite
+# Everything installs into a project-local virtual environment ($(VENV)).
+# To use your own environment (e.g. with a CUDA torch), see README "Manual install".
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmseg_lrp-installed
+TOY_ROOT ?= data/toy_voc/VOC2012
+DEMO_CONFIG ?= configs/baselines/unet-s4-d8-c16_fcn_1xb8-800iter_toyvoc-96x96.py
+DEMO_WORK_DIR ?= work_dirs/demo
+PYTEST_ARGS ?=
+
+.PHONY: install demo test toy-data clean-demo
+
+$(STAMP): setup.py requirements/*.txt tools/setup_env.py
+	$(PYTHON) tools/setup_env.py --venv $(VENV)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+toy-data: $(STAMP)
+	$(PY) tools/dataset_converters/make_toy_voc.py $(TOY_ROOT) --if-missing
+
+demo: toy-data
+	$(PY) tools/demo.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+clean-demo:
+	rm -rf $(DEMO_WORK_DIR)
