@@ -35,3 +35,16 @@ def tool_env():
     env = dict(os.environ)
     env['PYTHONUNBUFFERED'] = '1'
     return env
+
+
+def voc_dataset(root, pipeline, split='train'):
+    """mmseg's own PascalVOCDataset over a VOC-layout folder."""
+    from mmengine.registry import init_default_scope
+    from mmseg.datasets import PascalVOCDataset
+    init_default_scope('mmseg')
+    return PascalVOCDataset(
+        data_root=root,
+        data_prefix=dict(img_path='JPEGImages',
+                         seg_map_path='SegmentationClass'),
+        ann_file=f'ImageSets/Segmentation/{split}.txt',
+        pipeline=pipeline)

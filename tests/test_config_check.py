@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from mmengine.config import Config
 
-from conftest import BASELINE_CONFIG, tool_cmd, tool_env
+from conftest import BASELINE_CONFIG, tool_cmd, tool_env, voc_dataset
 from mmseg_lrp.utils import (ConfigError, check_data_paths,
                              explain_build_errors, find_type_keys)
 
@@ -80,8 +80,6 @@ def test_other_key_errors_pass_through(toy_voc):
 
 def test_corrupt_image_error_names_the_file(toy_voc, tmp_path):
     """An unreadable JPEG fails loudly with its path (mmcv's loader)."""
-    from mmengine.registry import init_default_scope
-    from mmseg.datasets import PascalVOCDataset
     root, ids = toy_voc
     copy = str(tmp_path / 'VOC2012')
     shutil.copytree(root, copy)
@@ -89,13 +87,7 @@ def test_corrupt_image_error_names_the_file(toy_voc, tmp_path):
     bad = osp.join(copy, 'JPEGImages', f'{victim}.jpg')
     with open(bad, 'wb') as f:
         f.write(b'\xff\xd8 this is not a jpeg')
-    init_default_scope('mmseg')
-    ds = PascalVOCDataset(
-        data_root=copy,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=[dict(type='LoadImageFromFile')])
+    ds = voc_dataset(copy, [dict(type='LoadImageFromFile')])
     index = [osp.basename(d['img_path']) for d in ds.load_data_list()
              ].index(f'{victim}.jpg')
     with pytest.raises(Exception, match=f'{victim}.jpg'):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import BASELINE_CONFIG, tool_cmd, tool_env
+from conftest import BASELINE_CONFIG, ROOT, tool_cmd, tool_env
 
 
 def _toy_options(root, max_iters, interval):
@@ -131,11 +131,14 @@ def test_missing_checkpoint_is_named(tmp_path):
 
 
 def test_get_flops_counts_the_baseline():
-    import sys
-    sys.path.insert(0, osp.join(osp.dirname(BASELINE_CONFIG), '..', '..',
-                                'tools', 'analysis_tools'))
-    from get_flops import get_flops
+    import importlib.util
     from mmengine.config import Config
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(ROOT, 'tools', 'analysis_tools',
+                              'get_flops.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    get_flops = module.get_flops
     cfg = Config.fromfile(BASELINE_CONFIG)
     res = get_flops(cfg, [96, 64])
     from mmengine.registry import init_default_scope

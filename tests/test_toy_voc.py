@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import voc_dataset
 from mmseg_lrp.datasets import (TOY_CLASSES, VOC_CLASSES, make_toy_voc,
                                 read_voc_xml_names, voc_palette)
 
@@ -106,20 +107,12 @@ def test_read_voc_xml_names_reports_bad_file(tmp_path):
 
 def test_mmseg_pascal_voc_dataset_reads_it_unchanged(toy_voc):
     """mmseg's own PascalVOCDataset + standard pipeline read the toy data."""
-    from mmengine.registry import init_default_scope
-    from mmseg.datasets import PascalVOCDataset
     root, ids = toy_voc
-    init_default_scope('mmseg')
-    ds = PascalVOCDataset(
-        data_root=root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='PackSegInputs')
-        ])
+    ds = voc_dataset(root, [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ])
     assert len(ds) == 12
     sample = ds[0]
     image_id = osp.basename(sample['data_samples'].img_path)[:-4]

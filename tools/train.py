@@ -7,15 +7,15 @@ paths and component names are checked up front for clear errors.
 import argparse
 import logging
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
-from mmseg_lrp.utils import check_data_paths, explain_build_errors
+from mmseg_lrp.utils import (check_data_paths, explain_build_errors,
+                             load_tool_config)
 
 
 def parse_args():
@@ -57,16 +57,8 @@ def parse_args():
 def main():
     args = parse_args()
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                           args.launcher)
 
     if args.amp is True:
         optim_wrapper = cfg.optim_wrapper.type

@@ -1,0 +1,36 @@
+"""Shared config handling of the command-line tools (train.py, test.py)."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+
+def load_tool_config(config: str,
+                     cfg_options: Optional[dict] = None,
+                     work_dir: Optional[str] = None,
+                     launcher: str = 'none') -> Config:
+    """Load a config the way mmseg's tools do.
+
+    Args:
+        config: Config file path.
+        cfg_options: ``--cfg-options`` overrides, merged into the config.
+        work_dir: ``--work-dir``; else the config's, else
+            ``./work_dirs/{config name}``.
+        launcher: ``--launcher``.
+
+    Returns:
+        The config.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    # work_dir priority: CLI > config file > config file name
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
