@@ -258,7 +258,8 @@ def test_conv_rule_equals_gradient_x_input(stride, padding, dilation,
     a = torch.rand((2, 4) + size, dtype=torch.float64, requires_grad=True)
     z = conv(a)
     R = torch.randn((3, ) + z.shape, dtype=torch.float64)
-    out = R_.conv_epsilon(conv, a.detach(), z.detach(), R, 1e-12)
+    out = R_.conv_epsilon(conv, conv.weight, a.detach(), z.detach(), R,
+                          1e-12)
     for k in range(3):
         s = R[k] / z.detach()
         (g, ) = torch.autograd.grad(z, a, s, retain_graph=True)
@@ -283,7 +284,7 @@ def test_zplus_rule_is_conservative_and_positive():
     conv = nn.Conv2d(3, 5, 3, 1, 1, bias=False).double()
     a = torch.rand(2, 3, 8, 8, dtype=torch.float64)
     R = torch.rand((1, 2, 5, 8, 8), dtype=torch.float64)
-    out = R_.conv_alpha_beta(conv, a, R, 1., 0., 1e-12)
+    out = R_.conv_alpha_beta(conv, conv.weight, a, R, 1., 0., 1e-12)
     assert (out >= 0).all()
     torch.testing.assert_close(out.sum((2, 3, 4)), R.sum((2, 3, 4)))
 

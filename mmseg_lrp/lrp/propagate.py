@@ -8,7 +8,7 @@ checkpointing (exact, one backward); a sample index restricts decoding to
 some samples of the batch (e.g. those with pixel labels).
 """
 import fnmatch
-from typing import List, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -63,49 +63,61 @@ class LRPPropagator:
         return dict(type='epsilon')
 
     # -- tape walk -----------------------------------------------------
-    def backward(self, tape: List[Record], R: Tensor,
-                 select: R_.Select) -> Tensor:
+    def backward(self,
+                 tape: List[Record],
+                 R: Tensor,
+                 select: R_.Select,
+                 weights: Optional[Mapping[str, Tensor]] = None) -> Tensor:
         """Propagate ``R`` from the output of ``tape`` to its input.
 
         Args:
             tape: Records in forward order.
             R: ``(K, n, ...)`` relevance at the tape's output.
             select: Picks the decoded samples from full-batch tensors.
+            weights: Untied decoder weights by layer name (default: each
+                layer's own weight, i.e. tied).
 
         Returns:
             ``(K, n, ...)`` relevance at the tape's input.
         """
         for rec in reversed(tape):
-            R = self.step(rec, R, select)
+            R = self.step(rec, R, select, weights)
         return R
 
-    def step(self, rec: Record, R: Tensor, select: R_.Select) -> Tensor:
+    def step(self,
+             rec: Record,
+             R: Tensor,
+             select: R_.Select,
+             weights: Optional[Mapping[str, Tensor]] = None) -> Tensor:
         """Apply the rule of one record."""
         eps = self.epsilon
         if isinstance(rec, ResidualRecord):
-            R = self.backward(rec.post, R, select)
+            R = self.backward(rec.post, R, select, weights)
             R_main, R_short = R_.residual_split(
                 select(rec.main_out), select(rec.shortcut_out), R, eps)
-            return (self.backward(rec.main, R_main, select) +
-                    self.backward(rec.shortcut, R_short, select))
+            return (self.backward(rec.main, R_main, select, weights) +
+                    self.backward(rec.shortcut, R_short, select, weights))
         assert isinstance(rec, LayerRecord)
         m, kind = rec.module, rec.kind
         if kind == 'pass':
             return R
+        if kind in ('conv', 'linear', 'bn'):
+            weight = m.weight if weights is None else weights[rec.name]
         if kind == 'conv':
             rule = self.conv_rule(rec.name)
             if rule['type'] == 'epsilon':
-                return R_.conv_epsilon(m, select(rec.input),
+                return R_.conv_epsilon(m, weight, select(rec.input),
                                        select(rec.output), R, eps)
             alpha, beta = ((1., 0.) if rule['type'] == 'zplus' else
                            (rule.get('alpha', 1.), rule.get('beta', 0.)))
-            return R_.conv_alpha_beta(m, select(rec.input), R, alpha, beta,
-                                      eps)
+            return R_.conv_alpha_beta(m, weight, select(rec.input), R, alpha,
+                                      beta, eps)
         if kind == 'linear':
-            return R_.linear_epsilon(m.weight, select(rec.input),
+            return R_.linear_epsilon(weight, select(rec.input),
                                      select(rec.output), R, eps)
         if kind == 'bn':
-            return R_.batch_norm(m, rec.input, rec.output, R, eps, select)
+            return R_.batch_norm(m, weight, rec.input, rec.output, R, eps,
+                                 select)
         if kind == 'maxpool':
             return R_.max_pool(m, select(rec.input), R)
         if kind == 'avgpool':
@@ -151,7 +163,9 @@ class LRPPropagator:
                  weight: Tensor,
                  index: Optional[Tensor] = None,
                  class_chunk: Optional[int] = None,
-                 use_checkpoint: bool = False) -> Tensor:
+                 use_checkpoint: bool = False,
+                 weights: Optional[Mapping[str, Tensor]] = None,
+                 select: Optional[R_.Select] = None) -> Tensor:
         """Heatmaps of all classes: relevance at the input, summed over
         channels.
 
@@ -168,11 +182,14 @@ class LRPPropagator:
             use_checkpoint: Recompute each chunk in the backward pass
                 instead of keeping its intermediate tensors (exact; bounds
                 memory by one chunk).
+            weights: Untied decoder weights by layer name (default: tied).
+            select: Picks the decoded samples from full-batch tensors
+                (default: ``index`` rows, unchanged dtype).
 
         Returns:
             ``(n, K, H, W)`` heatmaps at the input resolution.
         """
-        select = R_.select_rows(index)
+        select = select or R_.select_rows(index)
         num_classes = logits.shape[1]
         chunk = class_chunk or num_classes
         outs = []
@@ -183,7 +200,7 @@ class LRPPropagator:
             def run(classes=classes):
                 R = self.start(feat, pooled, logits, pool, weight, classes,
                                select)
-                R = self.backward(tape, R, select)
+                R = self.backward(tape, R, select, weights)
                 return R.sum(2)  # (k, n, H, W)
 
             if use_checkpoint and torch.is_grad_enabled():

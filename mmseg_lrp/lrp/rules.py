@@ -56,11 +56,14 @@ def conv_transpose(s: Tensor, weight: Tensor, module,
     return _unfold(c, s.shape[0])
 
 
-def conv_epsilon(module, a: Tensor, z: Tensor, R: Tensor,
+def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
                  eps: float) -> Tensor:
-    """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``."""
+    """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``.
+
+    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy.
+    """
     s = R / stabilize(z, eps)
-    return a * conv_transpose(s, module.weight, module, a.shape)
+    return a * conv_transpose(s, weight, module, a.shape)
 
 
 def _conv(module, a: Tensor, weight: Tensor) -> Tensor:
@@ -68,15 +71,15 @@ def _conv(module, a: Tensor, weight: Tensor) -> Tensor:
                     module.dilation, module.groups)
 
 
-def conv_alpha_beta(module, a: Tensor, R: Tensor, alpha: float, beta: float,
-                    eps: float) -> Tensor:
+def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
+                    alpha: float, beta: float, eps: float) -> Tensor:
     """LRP-alpha-beta for ``nn.Conv2d`` (``alpha=1, beta=0`` is z-plus).
 
     Positive contributions ``a+ W+ + a- W-`` get ``alpha * R``, negative ones
     ``a+ W- + a- W+`` get ``-beta * R``; the bias takes no relevance.
     """
     ap, an = a.clamp(min=0), a.clamp(max=0)
-    wp, wn = module.weight.clamp(min=0), module.weight.clamp(max=0)
+    wp, wn = weight.clamp(min=0), weight.clamp(max=0)
 
     def part(a1, w1, a2, w2):
         z = _conv(module, a1, w1) + _conv(module, a2, w2)
@@ -97,8 +100,8 @@ def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
     return a * torch.matmul(s, weight)
 
 
-def batch_norm(module, x: Tensor, y: Tensor, R: Tensor, eps: float,
-               select: Select) -> Tensor:
+def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
+               R: Tensor, eps: float, select: Select) -> Tensor:
     """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
 
     ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
@@ -108,6 +111,7 @@ def batch_norm(module, x: Tensor, y: Tensor, R: Tensor, eps: float,
 
     Args:
         module: The BN layer.
+        gamma: The decoder's scale (the module's own weight, or a copy).
         x: Its full-batch input (batch statistics need the whole batch).
         y: Its full-batch output.
         R: ``(K, n, C, H, W)`` relevance for the selected samples.
@@ -122,8 +126,8 @@ def batch_norm(module, x: Tensor, y: Tensor, R: Tensor, eps: float,
     else:
         var = module.running_var
     scale = torch.rsqrt(var + module.eps)
-    if module.weight is not None:
-        scale = scale * module.weight
+    if gamma is not None:
+        scale = scale * gamma
     shape = (1, -1) + (1, ) * (x.dim() - 2)
     return select(x) * scale.view(shape) * R / stabilize(select(y), eps)
 

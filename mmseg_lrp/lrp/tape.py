@@ -249,8 +249,12 @@ def unsupported_layers(root: nn.Module) -> List[Tuple[str, str]]:
 
 
 def inplace_activations(root: nn.Module) -> List[str]:
-    """Names of layers of ``root`` that work in place (``inplace=True``)."""
+    """Names of leaf layers of ``root`` that work in place.
+
+    (Containers such as mmcv's ``ConvModule`` carry an ``inplace`` flag
+    that is only a default for their activation; the leaves decide.)
+    """
     return [
         name for name, m in root.named_modules()
-        if getattr(m, 'inplace', False) is True
+        if not list(m.children()) and getattr(m, 'inplace', False) is True
     ]

@@ -1,0 +1,12 @@
+# Unrolled-LRP segmentor on mmpretrain's ResNet-50. Its ReLUs are in place by
+# construction (no act_cfg), so the segmentor switches them to out-of-place.
+_base_ = ['./unrolled-lrp_vgg16.py']
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.ResNet',
+        depth=50,
+        out_indices=(3, ),
+        norm_cfg=dict(type='BN', requires_grad=True)),
+    decode_head=dict(in_channels=2048),
+    inplace_act='disable')

@@ -1,0 +1,3 @@
+from .lrp_tied_head import LRPFeatures, LRPTiedHead
+
+__all__ = ['LRPFeatures', 'LRPTiedHead']

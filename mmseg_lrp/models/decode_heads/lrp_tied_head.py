@@ -1,0 +1,245 @@
+"""The LRP-unrolled tied decode head."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.losses import accuracy
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from mmseg_lrp.lrp import LRPPropagator
+from mmseg_lrp.lrp.tape import Record, ResidualRecord
+
+
+class LRPFeatures(tuple):
+    """Encoder outputs (a tuple, as mmseg expects) carrying the tape of the
+    forward call that produced them."""
+
+    def __new__(cls, feats: Sequence[Tensor], tape: List[Record]):
+        obj = super().__new__(cls, feats)
+        obj.tape = tape
+        return obj
+
+
+def _fp32(t: Tensor) -> Tensor:
+    """Half-precision tensors (AMP) as float32; others unchanged."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
+def _tape_output(tape: List[Record]) -> Tensor:
+    last = tape[-1]
+    if isinstance(last, ResidualRecord):
+        return last.post[-1].output if last.post else None
+    return last.output
+
+
+@MODELS.register_module()
+class LRPTiedHead(BaseDecodeHead):
+    """Classifier + its unrolled LRP backward pass as the segmentation head.
+
+    The classifier is global average pooling + a linear layer over K classes
+    (background included); it is stored as ``conv_seg`` (a 1x1 conv on the
+    pooled features), so checkpoints keep mmseg's standard keys. For each
+    class k the relevance ``z_k e_k`` at the logits is propagated back
+    through the encoder (the tape recorded by :class:`LRPEncoderDecoder`)
+    with the encoder's own weights; the heatmaps at the input resolution,
+    one per class, are the segmentation logits.
+
+    Args:
+        in_channels: Channels of the encoder's last feature map.
+        num_classes: K, background included.
+        epsilon: LRP-epsilon stabilizer (1e-8: effectively LRP-0).
+        conv_rules: Per-layer-group conv rules, see :class:`LRPPropagator`
+            (default: LRP-epsilon everywhere).
+        class_chunk: Decode this many classes at a time (default: all K in
+            one pass).
+        use_checkpoint: Memory-bounded exact mode: each class chunk is
+            recomputed in the backward pass (one backward, DDP-safe).
+        tie: True (default): the decoder uses the encoder's weight tensors.
+            False: the decoder starts as a copy of them and trains
+            separately (ablation).
+        loss_decode: The loss (default :class:`SegClsLoss`).
+        **kwargs: Other :class:`BaseDecodeHead` arguments.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
+                 epsilon: float = 1e-8,
+                 conv_rules: Sequence[dict] = (),
+                 class_chunk: Optional[int] = None,
+                 use_checkpoint: bool = False,
+                 tie: bool = True,
+                 loss_decode: ConfigType = dict(type='SegClsLoss'),
+                 **kwargs) -> None:
+        for key in ('in_index', 'input_transform', 'channels',
+                    'out_channels'):
+            if key in kwargs:
+                raise ValueError(f'LRPTiedHead does not take {key!r}: it '
+                                 "reads the encoder's last output")
+        if kwargs.get('dropout_ratio', 0):
+            raise ValueError('LRPTiedHead: dropout_ratio must be 0 (dropout '
+                             'before the classifier breaks the relevance '
+                             'identity)')
+        kwargs['dropout_ratio'] = 0
+        if not isinstance(in_channels, int):
+            raise ValueError(f'in_channels must be an int, got {in_channels}')
+        super().__init__(
+            in_channels=in_channels,
+            channels=in_channels,
+            num_classes=num_classes,
+            out_channels=num_classes,
+            loss_decode=loss_decode,
+            **kwargs)
+        if class_chunk is not None and not 0 < class_chunk:
+            raise ValueError(f'class_chunk must be > 0, got {class_chunk}')
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.propagator = LRPPropagator(epsilon, conv_rules)
+        self.class_chunk = class_chunk
+        self.use_checkpoint = use_checkpoint
+        self.tie = tie
+        self.untied: Optional[nn.ParameterDict] = None
+
+    # -- untied ablation ---------------------------------------------------
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.replace('.', '__')
+
+    def build_untied(self, backbone: nn.Module) -> None:
+        """Create the decoder's own copies of the encoder's weights."""
+        params = {}
+        for name, m in backbone.named_modules():
+            w = getattr(m, 'weight', None)
+            if isinstance(w, nn.Parameter):
+                params[self._key(name)] = nn.Parameter(w.detach().clone())
+        self.untied = nn.ParameterDict(params)
+
+    @torch.no_grad()
+    def copy_untied_from(self, backbone: nn.Module) -> None:
+        """(Re)start the untied decoder as a copy of the encoder."""
+        for name, m in backbone.named_modules():
+            key = self._key(name)
+            if self.untied is not None and key in self.untied:
+                self.untied[key].copy_(m.weight)
+
+    def _decoder_weights(self) -> Optional[Dict[str, Tensor]]:
+        if self.tie:
+            return None
+        return {k.replace('__', '.'): v for k, v in self.untied.items()}
+
+    # -- forward -------------------------------------------------------------
+    def classify(self, inputs: LRPFeatures) -> Tuple[Tensor, Tensor]:
+        """Image-level logits ``(N, K)`` and pooled features ``(N, C)``."""
+        feat = inputs[-1]
+        if feat.shape[1] != self.in_channels:
+            raise ValueError(
+                f'LRPTiedHead(in_channels={self.in_channels}) got encoder '
+                f'features with {feat.shape[1]} channels: set '
+                f'decode_head.in_channels={feat.shape[1]}')
+        pooled = self.pool(feat)
+        return self.conv_seg(pooled).flatten(1), pooled.flatten(1)
+
+    def decode(self, inputs: LRPFeatures, logits: Tensor, pooled: Tensor,
+               index: Optional[Tensor] = None) -> Tensor:
+        """Heatmaps ``(n, K, H, W)`` of the samples in ``index`` (all if
+        None), computed in fp32 even under AMP."""
+        tape = getattr(inputs, 'tape', None)
+        if not tape:
+            raise RuntimeError(
+                'LRPTiedHead needs the tape of the encoder forward pass: use '
+                'it with LRPEncoderDecoder')
+        feat = inputs[-1]
+        if _tape_output(tape) is not feat:
+            raise RuntimeError(
+                "the encoder's last output is not the output of its last "
+                'recorded layer: out_indices must include the last stage')
+
+        def select(t: Tensor) -> Tensor:
+            return _fp32(t if index is None else t.index_select(0, index))
+
+        device_type = feat.device.type
+        with torch.autocast(device_type=device_type, enabled=False):
+            return self.propagator.heatmaps(
+                tape, feat, pooled, logits, self.pool,
+                _fp32(self.conv_seg.weight.flatten(1)),
+                class_chunk=self.class_chunk,
+                use_checkpoint=self.use_checkpoint,
+                weights=self._decoder_weights(),
+                select=select)
+
+    def forward(self, inputs: LRPFeatures) -> Tensor:
+        """Segmentation logits (the K heatmaps) of every sample."""
+        logits, pooled = self.classify(inputs)
+        return self.decode(inputs, logits, pooled)
+
+    # -- training ------------------------------------------------------------
+    def image_labels(self, batch_data_samples: SampleList
+                     ) -> Tuple[Tensor, Tensor]:
+        """Multi-hot image labels ``(N, K)`` and which are known ``(N, )``.
+
+        From ``gt_img_labels`` where a sample carries it, else from the
+        classes present in its mask (255 ignored). A sample with neither
+        (an all-ignore mask and no image labels) is left out of the
+        classification loss rather than given a wrong all-negative label.
+        """
+        labels, valid = [], []
+        for s in batch_data_samples:
+            seg = s.gt_sem_seg.data
+            y = seg.new_zeros(self.num_classes, dtype=torch.float32)
+            if 'gt_img_labels' in s:
+                y = s.gt_img_labels.data.to(seg.device, torch.float32)
+                if y.numel() != self.num_classes:
+                    raise ValueError(
+                        f'gt_img_labels has {y.numel()} classes, the head '
+                        f'{self.num_classes}')
+                valid.append(True)
+            else:
+                present = seg[seg != self.ignore_index].unique().long()
+                if (present >= self.num_classes).any():
+                    raise ValueError(
+                        f'{s.metainfo.get("seg_map_path", "a mask")}: label '
+                        f'{present.max().item()} >= num_classes '
+                        f'{self.num_classes}')
+                y[present] = 1
+                valid.append(bool(present.numel()))
+            labels.append(y)
+        return torch.stack(labels), torch.tensor(valid, device=labels[0]
+                                                  .device)
+
+    def loss(self, inputs: LRPFeatures, batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """Classification loss on all samples, segmentation loss on the
+        heatmaps of the samples with pixel labels (only those are
+        decoded)."""
+        seg_label = self._stack_batch_gt(batch_data_samples).squeeze(1)
+        has_pixels = (seg_label != self.ignore_index).flatten(1).any(1)
+        for i, s in enumerate(batch_data_samples):
+            if s.metainfo.get('has_pixel_label', True) is False:
+                has_pixels[i] = False
+        index = has_pixels.nonzero().flatten()
+        logits, pooled = self.classify(inputs)
+        cls_label, cls_valid = self.image_labels(batch_data_samples)
+        heat = None
+        if len(index):
+            heat = self.decode(inputs, logits, pooled, index)
+        losses = self.loss_decode(
+            logits, cls_label, heat,
+            seg_label.index_select(0, index) if len(index) else None,
+            cls_valid)
+        if heat is None and self.untied is not None:
+            # keep every parameter in the graph (DDP) with a zero loss
+            losses['loss_seg'] = losses['loss_seg'] + sum(
+                p.sum() for p in self.untied.values()) * 0
+        losses['num_pixel_labelled'] = torch.tensor(
+            float(len(index)), device=logits.device)
+        if heat is not None:
+            losses['acc_seg'] = accuracy(
+                heat, seg_label.index_select(0, index),
+                ignore_index=self.ignore_index)
+        return losses
+
+    def predict(self, inputs: LRPFeatures, batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        return self.predict_by_feat(self.forward(inputs), batch_img_metas)

@@ -1,0 +1,3 @@
+from .seg_cls_loss import SegClsLoss
+
+__all__ = ['SegClsLoss']

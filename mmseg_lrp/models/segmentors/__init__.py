@@ -1,0 +1,3 @@
+from .lrp_encoder_decoder import LRPEncoderDecoder
+
+__all__ = ['LRPEncoderDecoder']

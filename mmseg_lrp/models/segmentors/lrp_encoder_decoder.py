@@ -1,0 +1,82 @@
+"""Encoder-decoder whose decoder is the encoder's unrolled LRP pass."""
+from typing import Optional
+
+from torch import Tensor
+
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmseg_lrp.lrp import TapeRecorder
+from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
+from ..utils import check_lrp_backbone
+
+
+@MODELS.register_module()
+class LRPEncoderDecoder(EncoderDecoder):
+    """mmseg's EncoderDecoder with an LRP-unrolled tied decoder.
+
+    Only ``extract_feat`` differs: the backbone runs under a
+    :class:`TapeRecorder` for that one call, and the features are returned
+    as :class:`LRPFeatures` carrying the tape, which :class:`LRPTiedHead`
+    walks backwards with the encoder's own weights. Everything else (loss,
+    whole/slide inference, ``mode='tensor'``, auxiliary heads, checkpoint
+    keys ``backbone.*``/``decode_head.*``) is mmseg's.
+
+    Args:
+        backbone: ``mmpretrain.VGG`` (num_classes=-1) or
+            ``mmpretrain.ResNet``; pretrained weights via its ``init_cfg``.
+        decode_head: An :class:`LRPTiedHead` config.
+        inplace_act: ``'error'`` (default) or ``'disable'``: what to do with
+            in-place activations in the backbone (see
+            :func:`check_lrp_backbone`).
+        neck: Not supported (must be None).
+        Others: as :class:`EncoderDecoder`.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None,
+                 inplace_act: str = 'error') -> None:
+        if neck is not None:
+            raise ValueError('LRPEncoderDecoder does not support a neck: the '
+                             'LRP decoder unrolls the backbone alone')
+        if pretrained is not None:
+            raise ValueError(
+                'LRPEncoderDecoder: use backbone.init_cfg=dict(type='
+                "'Pretrained', checkpoint=...) instead of pretrained (mmpretrain "
+                'backbones do not take it)')
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=None,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=None,
+            init_cfg=init_cfg)
+        if not isinstance(self.decode_head, LRPTiedHead):
+            raise TypeError('LRPEncoderDecoder needs decode_head of type '
+                            f'LRPTiedHead, got {type(self.decode_head)}')
+        check_lrp_backbone(self.backbone, inplace_act)
+        if not self.decode_head.tie:
+            self.decode_head.build_untied(self.backbone)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if not self.decode_head.tie:
+            # the untied decoder starts from the (possibly pretrained) encoder
+            self.decode_head.copy_untied_from(self.backbone)
+
+    def extract_feat(self, inputs: Tensor) -> LRPFeatures:
+        """Backbone features plus the tape of this forward call."""
+        with TapeRecorder(self.backbone) as rec:
+            feats = self.backbone(inputs)
+        return LRPFeatures(feats, rec.tape)

@@ -1,0 +1,195 @@
+"""The mmseg components: LRPEncoderDecoder + LRPTiedHead + SegClsLoss."""
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.structures import PixelData
+
+import mmseg_lrp  # noqa: F401
+from conftest import ROOT
+from mmseg.structures import SegDataSample
+
+MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
+
+
+def build(name='unrolled-lrp_vgg16.py', num_classes=5, double=True,
+          **overrides):
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(MODELS_DIR, name))
+    cfg.model.decode_head.num_classes = num_classes
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.merge_from_dict(dict(model=overrides))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model.double() if double else model
+
+
+def batch(n, labelled, size=(64, 64), num_classes=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    samples = []
+    for i in range(n):
+        seg = torch.full((1, ) + size, 255)
+        if i in labelled:
+            seg = torch.randint(0, num_classes, (1, ) + size, generator=g)
+            seg[:, :4] = 255
+        samples.append(
+            SegDataSample(
+                metainfo=dict(img_shape=size, ori_shape=size,
+                              pad_shape=size),
+                gt_sem_seg=PixelData(data=seg)))
+    inputs = torch.rand((n, 3) + size, generator=g, dtype=torch.float64)
+    return inputs, samples
+
+
+def oracle_heatmaps(model, x):
+    """gradient x input of backbone -> GAP -> conv_seg, per class."""
+    x = x.detach().clone().requires_grad_(True)
+    feat = model.backbone(x)[-1]
+    z = model.decode_head.conv_seg(F.adaptive_avg_pool2d(feat, 1)).flatten(1)
+    maps = []
+    for k in range(z.shape[1]):
+        (g, ) = torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)
+        maps.append((g * x).sum(1))
+    return torch.stack(maps, 1)
+
+
+@pytest.mark.parametrize('name', ['unrolled-lrp_vgg16.py',
+                                  'unrolled-lrp_r50.py'])
+def test_tensor_mode_heatmaps_equal_gradient_x_input(name):
+    model = build(name, decode_head=dict(epsilon=1e-12))
+    model.eval()
+    x = torch.randn(2, 3, 64, 96, dtype=torch.float64)
+    with torch.no_grad():
+        H = model(x, mode='tensor')
+    ref = oracle_heatmaps(model, x)
+    assert H.shape == (2, 5, 64, 96)
+    assert ((H - ref).abs().max() / ref.abs().max()) < 1e-5
+
+
+def test_checkpoint_keys_are_standard_and_unique():
+    model = build()
+    keys = list(model.state_dict())
+    assert all(k.startswith(('backbone.', 'decode_head.')) for k in keys)
+    assert [k for k in keys if k.startswith('decode_head.')] == [
+        'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias'
+    ]
+    named = list(model.named_parameters(remove_duplicate=False))
+    assert len(named) == len({id(p) for _, p in named})
+
+
+def test_loss_decodes_only_pixel_labelled_samples():
+    """loss_seg equals cross-entropy on the heatmaps of the labelled samples
+    alone (VGG16 has no BN, so decoding a subset is the same function)."""
+    model = build()
+    model.train()
+    inputs, samples = batch(4, labelled=(1, 3))
+    losses = model.loss(inputs, samples)
+    assert losses['decode.num_pixel_labelled'].item() == 2
+    idx = torch.tensor([1, 3])
+    H = model(inputs[idx], mode='tensor')
+    labels = torch.stack([samples[i].gt_sem_seg.data[0] for i in (1, 3)])
+    ref = F.cross_entropy(H, labels, ignore_index=255)
+    torch.testing.assert_close(losses['decode.loss_seg'], ref)
+
+
+def test_classification_loss_background_weight_zero():
+    model = build()
+    model.train()
+    inputs, samples = batch(2, labelled=(0, 1))
+    losses = model.loss(inputs, samples)
+    feat = model.backbone(inputs)[-1]
+    z = model.decode_head.conv_seg(F.adaptive_avg_pool2d(feat, 1)).flatten(1)
+    y = torch.zeros_like(z)
+    for i, s in enumerate(samples):
+        seg = s.gt_sem_seg.data
+        y[i, seg[seg != 255].unique()] = 1
+    w = torch.ones(5, dtype=z.dtype)
+    w[0] = 0
+    ref = F.multilabel_soft_margin_loss(z, y, weight=w)
+    torch.testing.assert_close(losses['decode.loss_cls'], ref)
+
+
+def test_no_labelled_pixel_gives_exact_zero_connected_loss():
+    model = build(decode_head=dict(tie=False))
+    model.train()
+    inputs, samples = batch(2, labelled=())
+    losses = model.loss(inputs, samples)
+    assert losses['decode.loss_seg'].item() == 0.0
+    assert losses['decode.num_pixel_labelled'].item() == 0
+    losses['decode.loss_seg'].backward()
+    # every head parameter took part (DDP needs that), with zero gradient
+    for name, p in model.decode_head.named_parameters():
+        assert p.grad is not None, name
+        assert p.grad.abs().sum() == 0, name
+
+
+def test_tied_segmentation_gradients_reach_encoder_weights():
+    model = build()
+    model.train()
+    inputs, samples = batch(2, labelled=(0, 1))
+    model.loss(inputs, samples)['decode.loss_seg'].backward()
+    conv = model.backbone.features[0].conv.weight
+    assert conv.grad is not None and conv.grad.abs().sum() > 0
+    assert model.decode_head.untied is None
+
+
+def test_untied_decoder_has_own_weights_starting_as_copy():
+    model = build(decode_head=dict(tie=False))
+    model.train()
+    copy = model.decode_head.untied['features__0__conv']
+    enc = model.backbone.features[0].conv.weight
+    assert copy is not enc and torch.equal(copy, enc)
+    assert 'decode_head.untied.features__0__conv' in model.state_dict()
+    inputs, samples = batch(2, labelled=(0, 1))
+    model.loss(inputs, samples)['decode.loss_seg'].backward()
+    assert copy.grad is not None and copy.grad.abs().sum() > 0
+
+
+def test_heatmaps_are_fp32_under_autocast():
+    model = build(double=False)
+    model.train()
+    inputs, samples = batch(2, labelled=(0, ))
+    inputs = inputs.float()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        feats = model.extract_feat(inputs)
+        logits, pooled = model.decode_head.classify(feats)
+        H = model.decode_head.decode(feats, logits, pooled)
+    assert feats[-1].dtype == torch.bfloat16
+    assert H.dtype == torch.float32 and torch.isfinite(H).all()
+
+
+@pytest.mark.parametrize('overrides,match', [
+    (dict(neck=dict(type='FPN', in_channels=[512], out_channels=64,
+                    num_outs=1)), 'neck'),
+    (dict(backbone=dict(_delete_=True, type='mmpretrain.VGG', depth=16,
+                        num_classes=-1)),
+     'in-place'),
+    (dict(backbone=dict(type='mmpretrain.VGG', depth=16, num_classes=10,
+                        act_cfg=dict(type='ReLU', inplace=False))),
+     'num_classes=-1'),
+    (dict(backbone=dict(_delete_=True, type='mmpretrain.ResNet', depth=18,
+                        with_cp=True),
+          inplace_act='disable'), 'with_cp'),
+    (dict(backbone=dict(_delete_=True, type='mmpretrain.MobileNetV2')),
+     'unsupported backbone'),
+    (dict(backbone=dict(_delete_=True, type='ResNetV1c', depth=18)),
+     'unsupported backbone'),
+    (dict(decode_head=dict(dropout_ratio=0.1)), 'dropout_ratio'),
+    (dict(decode_head=dict(channels=64)), "'channels'"),
+    (dict(decode_head=dict(conv_rules=[dict(layers='*', type='gamma')])),
+     'conv_rules'),
+])
+def test_bad_configs_fail_at_build_time(overrides, match):
+    with pytest.raises(Exception, match=match):
+        build(**overrides)
+
+
+def test_head_channel_mismatch_is_reported():
+    model = build(decode_head=dict(in_channels=256), double=False)
+    with pytest.raises(ValueError, match='decode_head.in_channels=512'):
+        model(torch.rand(1, 3, 32, 32), mode='tensor')
