@@ -266,15 +266,23 @@ def test_conv_rule_equals_gradient_x_input(stride, padding, dilation,
         torch.testing.assert_close(out[k], a.detach() * g)
 
 
-def test_avg_pool_rule_and_conservation():
+@pytest.mark.parametrize('pool,size', [
+    (nn.AvgPool2d(3, 2, 1), (9, 8)),  # overlapping, padded: VJP path
+    (nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), (8, 6)),
+    (nn.AdaptiveAvgPool2d(1), (7, 5)),  # global average pooling
+    (nn.AdaptiveAvgPool2d((2, 3)), (8, 9)),  # tiles
+    (nn.AdaptiveAvgPool2d((3, 2)), (7, 5)),  # uneven: VJP path
+])
+def test_avg_pool_rule_equals_gradient_x_input(pool, size):
     torch.manual_seed(0)
-    pool = nn.AvgPool2d(3, 2, 1)
-    a = torch.rand(2, 3, 9, 8, dtype=torch.float64, requires_grad=True)
+    a = torch.rand((2, 3) + size, dtype=torch.float64, requires_grad=True)
     z = pool(a)
     R = torch.randn((2, ) + z.shape, dtype=torch.float64)
     out = R_.avg_pool(pool, a.detach(), z.detach(), R, 1e-12)
-    (g, ) = torch.autograd.grad(z, a, R[0] / z.detach())
-    torch.testing.assert_close(out[0], a.detach() * g)
+    for k in range(2):
+        (g, ) = torch.autograd.grad(z, a, R[k] / z.detach(),
+                                    retain_graph=True)
+        torch.testing.assert_close(out[k], a.detach() * g)
 
 
 def test_zplus_rule_is_conservative_and_positive():

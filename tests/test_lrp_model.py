@@ -193,3 +193,42 @@ def test_head_channel_mismatch_is_reported():
     model = build(decode_head=dict(in_channels=256), double=False)
     with pytest.raises(ValueError, match='decode_head.in_channels=512'):
         model(torch.rand(1, 3, 32, 32), mode='tensor')
+
+
+def test_backbone_loads_mmpretrain_checkpoint_through_init_cfg(tmp_path):
+    """An mmpretrain-style classifier checkpoint (keys ``backbone.*``,
+    ``head.*``) initialises the encoder via init_cfg=Pretrained."""
+    src = build(double=False)
+    state = {f'backbone.{k}': v.clone() + 1.0
+             for k, v in src.backbone.state_dict().items()}
+    state['head.fc.weight'] = torch.zeros(1000, 512)
+    path = str(tmp_path / 'vgg16_imagenet.pth')
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    model = build(double=False, backbone=dict(init_cfg=dict(
+        type='Pretrained', checkpoint=path, prefix='backbone.')))
+    for k, v in model.backbone.state_dict().items():
+        torch.testing.assert_close(v, state[f'backbone.{k}'])
+
+
+def test_slide_inference_through_mmseg():
+    model = build(test_cfg=dict(mode='slide', crop_size=(64, 64),
+                                stride=(32, 32)))
+    model.eval()
+    size = (96, 128)
+    inputs, samples = batch(1, labelled=(), size=size)
+    with torch.no_grad():
+        logits = model.inference(inputs, [s.metainfo for s in samples])
+        pred = model.predict(inputs, samples)
+    assert logits.shape == (1, 5) + size
+    assert pred[0].pred_sem_seg.data.shape == (1, ) + size
+    # every pixel is covered: the averaged windows equal a manual slide
+    with torch.no_grad():
+        manual = torch.zeros(1, 5, *size, dtype=torch.float64)
+        count = torch.zeros(1, 1, *size, dtype=torch.float64)
+        for y in (0, 32):
+            for x in (0, 32, 64):
+                crop = inputs[:, :, y:y + 64, x:x + 64]
+                manual[:, :, y:y + 64, x:x + 64] += model(crop,
+                                                           mode='tensor')
+                count[:, :, y:y + 64, x:x + 64] += 1
+    torch.testing.assert_close(logits, manual / count)

@@ -67,7 +67,8 @@ class LRPPropagator:
                  tape: List[Record],
                  R: Tensor,
                  select: R_.Select,
-                 weights: Optional[Mapping[str, Tensor]] = None) -> Tensor:
+                 weights: Optional[Mapping[str, Tensor]] = None,
+                 checkpoint_records: bool = False) -> Tensor:
         """Propagate ``R`` from the output of ``tape`` to its input.
 
         Args:
@@ -76,12 +77,18 @@ class LRPPropagator:
             select: Picks the decoded samples from full-batch tensors.
             weights: Untied decoder weights by layer name (default: each
                 layer's own weight, i.e. tied).
+            checkpoint_records: Recompute each record's step in the backward
+                pass: only the relevance between records is kept.
 
         Returns:
             ``(K, n, ...)`` relevance at the tape's input.
         """
         for rec in reversed(tape):
-            R = self.step(rec, R, select, weights)
+            if checkpoint_records and torch.is_grad_enabled():
+                R = checkpoint(self.step, rec, R, select, weights,
+                               use_reentrant=False)
+            else:
+                R = self.step(rec, R, select, weights)
         return R
 
     def step(self,
@@ -179,9 +186,11 @@ class LRPPropagator:
             index: Samples to decode (default: all).
             class_chunk: Decode this many classes at a time (default: all
                 at once).
-            use_checkpoint: Recompute each chunk in the backward pass
-                instead of keeping its intermediate tensors (exact; bounds
-                memory by one chunk).
+            use_checkpoint: Memory-bounded exact mode: each class chunk is
+                recomputed in the backward pass, and inside it each
+                top-level record (layer or residual block), so that only
+                one chunk's relevance between records and one record's
+                intermediates are alive at a time.
             weights: Untied decoder weights by layer name (default: tied).
             select: Picks the decoded samples from full-batch tensors
                 (default: ``index`` rows, unchanged dtype).
@@ -200,7 +209,8 @@ class LRPPropagator:
             def run(classes=classes):
                 R = self.start(feat, pooled, logits, pool, weight, classes,
                                select)
-                R = self.backward(tape, R, select, weights)
+                R = self.backward(tape, R, select, weights,
+                                  checkpoint_records=use_checkpoint)
                 return R.sum(2)  # (k, n, H, W)
 
             if use_checkpoint and torch.is_grad_enabled():

@@ -13,6 +13,7 @@ bias included), ``R`` relevance at the output.
 from typing import Callable, Optional
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.utils import _pair
@@ -150,13 +151,41 @@ def max_pool(module, a: Tensor, R: Tensor) -> Tensor:
     return out.view((k, ) + tuple(a.shape))
 
 
+def _tiling_pool(module, in_shape: torch.Size) -> Optional[tuple]:
+    """``(kh, kw, divisor)`` if ``module`` averages non-overlapping tiles
+    that cover its input exactly, else None."""
+    h, w = in_shape[-2:]
+    if isinstance(module, nn.AdaptiveAvgPool2d):
+        oh, ow = _pair(module.output_size)
+        oh, ow = oh or h, ow or w
+        if h % oh or w % ow:
+            return None
+        kh, kw = h // oh, w // ow
+        return kh, kw, kh * kw
+    if isinstance(module, nn.AvgPool2d):
+        (kh, kw), stride = _pair(module.kernel_size), _pair(
+            module.stride or module.kernel_size)
+        if (kh, kw) != stride or _pair(module.padding) != (0, 0) or \
+                h % kh or w % kw:
+            return None
+        return kh, kw, module.divisor_override or kh * kw
+    return None
+
+
 def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
     """LRP-0 of a (adaptive) average pooling: ``R_in = a * P^T (R / z)``.
 
-    ``P^T`` is the adjoint of the linear pooling map, taken as its
-    vector-Jacobian product (exact for a linear map, any pooling settings).
+    ``P^T`` is the adjoint of the linear pooling map: in closed form for
+    pooling over non-overlapping tiles (global average pooling included;
+    traceable, e.g. by the FLOP counter), else as the pooling's
+    vector-Jacobian product (exact for a linear map, any settings).
     """
     s = R / stabilize(z, eps)
+    tiles = _tiling_pool(module, a.shape)
+    if tiles is not None:
+        kh, kw, divisor = tiles
+        c = s.repeat_interleave(kh, -2).repeat_interleave(kw, -1) / divisor
+        return a * c
     with torch.enable_grad():
         probe = torch.zeros((s.shape[0] * a.shape[0], ) + a.shape[1:],
                             dtype=s.dtype, device=s.device,

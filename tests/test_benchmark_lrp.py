@@ -1,0 +1,61 @@
+"""The benchmark's three training schedules compute the same gradients, so
+the benchmark compares equal work (an oracle for the memory-bounded mode
+too: chunked + checkpointed == one-shot == the original per-class loop)."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location(
+    'benchmark_lrp', osp.join(ROOT, 'tools', 'analysis_tools',
+                              'benchmark_lrp.py'))
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'unrolled-lrp_r50.py')
+
+
+def _grads(schedule):
+    model = bench.build_model(CONFIG, 4, 'cpu').double()
+    model.train()
+    inputs, samples = bench.make_batch(3, 2, (64, 64), 4, 'cpu',
+                                       torch.float64)
+    if schedule == 'memory-bounded':
+        model.decode_head.class_chunk = 3
+        model.decode_head.use_checkpoint = True
+    if schedule == 'original':
+        bench.backward_original(model, inputs, samples)
+    else:
+        bench.loss_one_pass(model, inputs, samples).backward()
+    return {n: p.grad for n, p in model.named_parameters()
+            if p.grad is not None}
+
+
+@pytest.mark.slow
+def test_schedules_compute_the_same_gradients():
+    ref = _grads('one-pass')
+    assert len(ref) > 100
+    for schedule in ('memory-bounded', 'original'):
+        got = _grads(schedule)
+        assert got.keys() == ref.keys(), schedule
+        for n in ref:
+            scale = ref[n].abs().max().clamp(min=1e-30)
+            err = ((got[n] - ref[n]).abs().max() / scale).item()
+            assert err < 1e-5, (schedule, n, err)
+
+
+def test_recomputing_decoder_equals_stored_decoder():
+    model = bench.build_model(CONFIG, 3, 'cpu').double()
+    model.eval()
+    x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        H = model(x, mode='tensor')
+        feats = model.extract_feat(x)
+        logits, pooled = model.decode_head.classify(feats)
+        prop = bench.make_recomputing_propagator(1e-8)
+        H2 = torch.cat([bench._single_class(prop, model.decode_head, feats,
+                                            logits, pooled, k)
+                        for k in range(3)], 1)
+    torch.testing.assert_close(H2, H)

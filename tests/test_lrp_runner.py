@@ -1,0 +1,63 @@
+"""The unrolled-LRP model through mmseg's runner and the plugin's tools."""
+import glob
+import json
+import os.path as osp
+import subprocess
+
+import pytest
+
+from conftest import ROOT, tool_cmd, tool_env
+
+LRP_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
+                      'unrolled-lrp_vgg16_1xb8-150iter_toyvoc-64x64.py')
+
+
+def _options(root):
+    opts = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+            'default_hooks.checkpoint.interval=2',
+            'default_hooks.logger.interval=1',
+            'train_dataloader.batch_size=2']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.dataset.data_root={root}',
+                 f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    return opts
+
+
+@pytest.mark.slow
+def test_train_iterations_validation_and_test(toy_voc, tmp_path):
+    root, _ = toy_voc
+    work = str(tmp_path / 'work')
+    res = subprocess.run(
+        tool_cmd('train.py', LRP_CONFIG, '--work-dir', work,
+                 '--cfg-options', *_options(root)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-4000:]
+    out = res.stdout
+    # both loss terms and the decoded-sample count are logged
+    for key in ('decode.loss_seg', 'decode.loss_cls',
+                'decode.num_pixel_labelled'):
+        assert key in out, key
+    assert 'Iter(val) [8/8]' in out and 'mIoU' in out
+    ckpt = osp.join(work, 'iter_2.pth')
+    res = subprocess.run(
+        tool_cmd('test.py', LRP_CONFIG, ckpt, '--work-dir', tmp_path / 't',
+                 '--cfg-options', *_options(root)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-4000:]
+    (metrics_file, ) = glob.glob(str(tmp_path / 't' / '*' / '*.json'))
+    with open(metrics_file) as f:
+        metrics = json.loads(f.readline())
+    assert 0 <= metrics['mIoU'] <= 100
+
+
+@pytest.mark.slow
+def test_get_flops_on_lrp_model():
+    res = subprocess.run(
+        tool_cmd('analysis_tools/get_flops.py', LRP_CONFIG, '--shape', 64),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert 'Flops:' in res.stdout and 'Params: 14.' in res.stdout
