@@ -48,3 +48,19 @@ def voc_dataset(root, pipeline, split='train'):
                          seg_map_path='SegmentationClass'),
         ann_file=f'ImageSets/Segmentation/{split}.txt',
         pipeline=pipeline)
+
+
+def toy_cfg_options(root, max_iters, interval):
+    """--cfg-options for a short run on the toy VOC at ``root``: few
+    iterations, batch 2, no dataloader workers."""
+    opts = [f'train_cfg.max_iters={max_iters}',
+            f'train_cfg.val_interval={interval}',
+            f'default_hooks.checkpoint.interval={interval}',
+            'default_hooks.checkpoint.max_keep_ckpts=-1',
+            'default_hooks.logger.interval=1',
+            'train_dataloader.batch_size=2']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.dataset.data_root={root}',
+                 f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    return opts

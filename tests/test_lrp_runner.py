@@ -6,22 +6,10 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, tool_cmd, tool_env
+from conftest import ROOT, tool_cmd, tool_env, toy_cfg_options
 
 LRP_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
                       'unrolled-lrp_vgg16_1xb8-150iter_toyvoc-64x64.py')
-
-
-def _options(root):
-    opts = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-            'default_hooks.checkpoint.interval=2',
-            'default_hooks.logger.interval=1',
-            'train_dataloader.batch_size=2']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={root}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-    return opts
 
 
 @pytest.mark.slow
@@ -30,7 +18,7 @@ def test_train_iterations_validation_and_test(toy_voc, tmp_path):
     work = str(tmp_path / 'work')
     res = subprocess.run(
         tool_cmd('train.py', LRP_CONFIG, '--work-dir', work,
-                 '--cfg-options', *_options(root)),
+                 '--cfg-options', *toy_cfg_options(root, 2, 2)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=tool_env())
     assert res.returncode == 0, res.stdout[-4000:]
@@ -43,7 +31,7 @@ def test_train_iterations_validation_and_test(toy_voc, tmp_path):
     ckpt = osp.join(work, 'iter_2.pth')
     res = subprocess.run(
         tool_cmd('test.py', LRP_CONFIG, ckpt, '--work-dir', tmp_path / 't',
-                 '--cfg-options', *_options(root)),
+                 '--cfg-options', *toy_cfg_options(root, 2, 2)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=tool_env())
     assert res.returncode == 0, res.stdout[-4000:]

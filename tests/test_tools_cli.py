@@ -10,21 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import BASELINE_CONFIG, ROOT, tool_cmd, tool_env
-
-
-def _toy_options(root, max_iters, interval):
-    opts = [f'train_cfg.max_iters={max_iters}',
-            f'train_cfg.val_interval={interval}',
-            f'default_hooks.checkpoint.interval={interval}',
-            'default_hooks.checkpoint.max_keep_ckpts=-1',
-            'default_hooks.logger.interval=1',
-            'train_dataloader.batch_size=2']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={root}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-    return opts
+from conftest import (BASELINE_CONFIG, ROOT, tool_cmd, tool_env,
+                      toy_cfg_options)
 
 
 def _run(cmd, expect_ok=True):
@@ -41,10 +28,10 @@ def trained(toy_voc, tmp_path_factory):
     root, _ = toy_voc
     work = str(tmp_path_factory.mktemp('work'))
     first = _run(tool_cmd('train.py', BASELINE_CONFIG, '--work-dir', work,
-                          '--cfg-options', *_toy_options(root, 2, 2)))
+                          '--cfg-options', *toy_cfg_options(root, 2, 2)))
     resumed = _run(tool_cmd('train.py', BASELINE_CONFIG, '--work-dir', work,
                             '--resume', '--cfg-options',
-                            *_toy_options(root, 4, 2)))
+                            *toy_cfg_options(root, 4, 2)))
     return root, work, first.stdout, resumed.stdout
 
 
@@ -82,7 +69,7 @@ def test_test_tool_evaluates_checkpoint(trained, tmp_path):
     ckpt = osp.join(work, 'iter_4.pth')
     res = _run(tool_cmd('test.py', BASELINE_CONFIG, ckpt, '--work-dir',
                         tmp_path, '--cfg-options',
-                        *_toy_options(root, 4, 2)))
+                        *toy_cfg_options(root, 4, 2)))
     assert 'Load checkpoint from' in res.stdout
     (metrics_file, ) = glob.glob(str(tmp_path / '*' / '*.json'))
     with open(metrics_file) as f:
