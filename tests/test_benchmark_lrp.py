@@ -59,3 +59,23 @@ def test_recomputing_decoder_equals_stored_decoder():
                                             logits, pooled, k)
                         for k in range(3)], 1)
     torch.testing.assert_close(H2, H)
+
+
+@pytest.mark.slow
+def test_benchmark_tool_runs_each_schedule_in_fresh_processes():
+    import subprocess
+    import sys
+    res = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools',
+                                  'benchmark_lrp.py'), CONFIG,
+         '--batch-size', '2', '--labelled', '1', '--shape', '32', '32',
+         '--num-classes', '3', '--iters', '1', '--warmup', '0',
+         '--schedules', 'one-pass', 'memory-bounded:2', 'original'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert res.returncode == 0, res.stdout[-3000:]
+    rows = {line.split('|')[1].strip(): line
+            for line in res.stdout.splitlines()
+            if line.startswith('| ') and 'schedule' not in line}
+    assert set(rows) == {'one-pass', 'memory-bounded:2', 'original'}
+    # the reference row: speed-up and memory ratio 1.00x by construction
+    assert rows['original'].count('1.00x') == 3

@@ -16,7 +16,6 @@ model is built).
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, Type, Union
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm

@@ -17,13 +17,14 @@ interpreter included).
 """
 import argparse
 import json
-import multiprocessing as mp
 import os.path as osp
 import resource
 import time
 from typing import List, Optional
 
 import torch
+
+from mmseg_lrp.utils import run_in_fresh_process
 
 
 def parse_args():
@@ -135,13 +136,6 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
     return result
 
 
-def _child(queue, config, checkpoint, args):
-    try:
-        queue.put(_measure(config, checkpoint, args))
-    except BaseException as e:  # report, don't hang the parent
-        queue.put(dict(config=config, error=f'{type(e).__name__}: {e}'))
-
-
 def benchmark(configs: List[str],
               checkpoints: Optional[List[str]] = None,
               **kwargs) -> List[dict]:
@@ -159,20 +153,13 @@ def benchmark(configs: List[str],
     if checkpoints and len(checkpoints) != len(configs):
         raise ValueError(f'{len(checkpoints)} checkpoints given for '
                          f'{len(configs)} configs')
-    ctx = mp.get_context('spawn')
     results = []
     for i, config in enumerate(configs):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config {config!r} does not exist')
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_child, args=(
-            queue, config, checkpoints[i] if checkpoints else None, kwargs))
-        proc.start()
-        res = queue.get()
-        proc.join()
-        if 'error' in res:
-            raise RuntimeError(f'benchmark of {config} failed: {res["error"]}')
-        results.append(res)
+        results.append(run_in_fresh_process(
+            _measure, config, checkpoints[i] if checkpoints else None,
+            kwargs))
     return results
 
 

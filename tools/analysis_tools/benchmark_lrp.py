@@ -22,14 +22,15 @@ the original decoder.
 """
 import argparse
 import json
-import multiprocessing as mp
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from mmseg_lrp.utils import run_in_fresh_process
 
 
 def _mmseg_lrp():
@@ -251,34 +252,6 @@ def measure(schedule: str, args: dict) -> dict:
     return result
 
 
-def _child(queue, schedule, args):
-    try:
-        queue.put(measure(schedule, args))
-    except BaseException as e:  # report instead of hanging the parent
-        queue.put(dict(schedule=schedule, error=f'{type(e).__name__}: {e}'))
-
-
-def _spawn(schedule: str, args: dict, env: Dict[str, str]) -> dict:
-    ctx = mp.get_context('spawn')
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_child, args=(queue, schedule, args))
-        proc.start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    res = queue.get()
-    proc.join()
-    if 'error' in res:
-        raise RuntimeError(f'{schedule}: {res["error"]}')
-    return res
-
-
 def run(schedules: List[str], **args) -> List[dict]:
     """Measure each schedule in fresh processes.
 
@@ -291,10 +264,11 @@ def run(schedules: List[str], **args) -> List[dict]:
     """
     results = []
     for schedule in schedules:
-        res = _spawn(schedule, args, {})
+        res = run_in_fresh_process(measure, schedule, args)
         if not args['device'].startswith('cuda'):
-            mem = _spawn(schedule, dict(args, iters=1),
-                         {'MALLOC_MMAP_THRESHOLD_': str(1 << 16)})
+            mem = run_in_fresh_process(
+                measure, schedule, dict(args, iters=1),
+                env={'MALLOC_MMAP_THRESHOLD_': str(1 << 16)})
             for key in ('train_peak_mib', 'infer_peak_mib'):
                 if key in mem:
                     res[key] = mem[key]

@@ -1,7 +1,6 @@
 """Segmentation cross-entropy on heatmaps plus multi-label classification."""
 from typing import Optional
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
