@@ -217,17 +217,6 @@ class TapeRecorder:
         return hook
 
 
-def iter_layer_records(tape: List[Record]):
-    """All :class:`LayerRecord` of a tape, depth first, in forward order."""
-    for rec in tape:
-        if isinstance(rec, ResidualRecord):
-            yield from iter_layer_records(rec.main)
-            yield from iter_layer_records(rec.shortcut)
-            yield from iter_layer_records(rec.post)
-        else:
-            yield rec
-
-
 def unsupported_layers(root: nn.Module) -> List[Tuple[str, str]]:
     """Leaf layers of ``root`` that have no LRP rule.
 
