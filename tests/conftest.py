@@ -24,6 +24,25 @@ def toy_voc(tmp_path_factory):
     return root, ids
 
 
+@pytest.fixture(scope='session')
+def toy_semi(toy_voc):
+    """The session toy VOC plus what the semi-supervised configs read: the
+    image-label cache and a 6-image paper-protocol split."""
+    from mmseg_lrp.datasets.splits import select_pixel_ids
+    from mmseg_lrp.datasets.voc_labels import (collect_image_labels,
+                                               write_label_cache)
+    root, ids = toy_voc
+    every = sorted(ids['seg_train'] + ids['seg_val'] + ids['image_only'])
+    labels = collect_image_labels(osp.join(root, 'Annotations'), every)
+    write_label_cache(osp.join(root, 'ImageLabels.json'), labels)
+    split = select_pixel_ids({i: labels[i] for i in ids['seg_train']}, 6)
+    os.makedirs(osp.join(root, 'ImageSets', 'SemiSeg'), exist_ok=True)
+    with open(osp.join(root, 'ImageSets', 'SemiSeg', 'paper_6_seed0.txt'),
+              'w') as f:
+        f.write(''.join(f'{i}\n' for i in split))
+    return root
+
+
 def tool_cmd(script, *args):
     """Command line running one of the repo's tools with this interpreter."""
     return [sys.executable, osp.join(ROOT, 'tools', script)] + [
@@ -63,4 +82,18 @@ def toy_cfg_options(root, max_iters, interval):
         opts += [f'{loader}.dataset.data_root={root}',
                  f'{loader}.num_workers=0',
                  f'{loader}.persistent_workers=False']
+    return opts
+
+
+def semi_cfg_options(root, max_iters, interval, split=None):
+    """--cfg-options pointing a toy_voc-semi config at ``root`` (see
+    :func:`toy_semi`): few iterations, batches of 1 + 1, no workers."""
+    opts = toy_cfg_options(root, max_iters, interval)
+    opts = [o for o in opts if not o.startswith('train_dataloader.dataset.')]
+    opts += ['train_dataloader.sampler.batch_size=2',
+             'train_dataloader.sampler.num_pixel_labelled=1']
+    for i in (0, 1):
+        opts.append(f'train_dataloader.dataset.datasets.{i}.data_root={root}')
+    opts.append('train_dataloader.dataset.datasets.0.ann_file='
+                + (split or 'ImageSets/SemiSeg/paper_6_seed0.txt'))
     return opts

@@ -1,12 +1,14 @@
 from .checkpoint import (load_from_local, mmengine_safe_globals,
                          register_checkpoint_loader)
 from .config_check import (ConfigError, check_data_paths,
-                           explain_build_errors, find_type_keys)
+                           check_sampler_batch, explain_build_errors,
+                           find_type_keys)
 from .fresh_process import run_in_fresh_process
 from .tool_config import load_tool_config
 
 __all__ = [
     'load_from_local', 'mmengine_safe_globals', 'register_checkpoint_loader',
-    'ConfigError', 'check_data_paths', 'explain_build_errors',
-    'find_type_keys', 'load_tool_config', 'run_in_fresh_process'
+    'ConfigError', 'check_data_paths', 'check_sampler_batch',
+    'explain_build_errors', 'find_type_keys', 'load_tool_config',
+    'run_in_fresh_process'
 ]

@@ -84,6 +84,27 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
                         'exist')
 
 
+def check_sampler_batch(cfg: Config,
+                        loader: str = 'train_dataloader') -> None:
+    """Check that a ``SemiSupervisedSampler`` mixes for the dataloader's
+    batch size (the dataloader groups its indices by its own batch size).
+
+    Raises:
+        ConfigError: Naming both keys and values.
+    """
+    loader_cfg = cfg.get(loader, None) or {}
+    sampler = loader_cfg.get('sampler', None) or {}
+    kind = str(sampler.get('type', '')) if isinstance(sampler, dict) else ''
+    if not kind.endswith('SemiSupervisedSampler'):
+        return
+    if sampler.get('batch_size') != loader_cfg.get('batch_size'):
+        raise ConfigError(
+            f'{loader}.batch_size={loader_cfg.get("batch_size")} differs '
+            f'from {loader}.sampler.batch_size={sampler.get("batch_size")}: '
+            'SemiSupervisedSampler mixes pixel- and image-labelled samples '
+            'per batch, so both must be equal')
+
+
 def find_type_keys(cfg: object, name: str, key: str = '') -> List[str]:
     """Config keys whose ``type`` is ``name``.
 

@@ -1,11 +1,13 @@
 """Encoder-decoder whose decoder is the encoder's unrolled LRP pass."""
 from typing import Optional
 
+from mmengine.structures import LabelData
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
+                         OptSampleList, SampleList)
 from mmseg_lrp.lrp import TapeRecorder
 from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
 from ..utils import check_lrp_backbone
@@ -15,12 +17,14 @@ from ..utils import check_lrp_backbone
 class LRPEncoderDecoder(EncoderDecoder):
     """mmseg's EncoderDecoder with an LRP-unrolled tied decoder.
 
-    Only ``extract_feat`` differs: the backbone runs under a
+    ``extract_feat`` differs: the backbone runs under a
     :class:`TapeRecorder` for that one call, and the features are returned
     as :class:`LRPFeatures` carrying the tape, which :class:`LRPTiedHead`
-    walks backwards with the encoder's own weights. Everything else (loss,
-    whole/slide inference, ``mode='tensor'``, auxiliary heads, checkpoint
-    keys ``backbone.*``/``decode_head.*``) is mmseg's.
+    walks backwards with the encoder's own weights. ``predict`` also returns
+    the classifier's image-level logits (``pred_img_logits``, for the
+    multi-label metric). Everything else (loss, whole/slide inference,
+    ``mode='tensor'``, auxiliary heads, checkpoint keys
+    ``backbone.*``/``decode_head.*``) is mmseg's.
 
     Args:
         backbone: ``mmpretrain.VGG`` (num_classes=-1) or
@@ -80,3 +84,35 @@ class LRPEncoderDecoder(EncoderDecoder):
         with TapeRecorder(self.backbone) as rec:
             feats = self.backbone(inputs)
         return LRPFeatures(feats, rec.tape)
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """mmseg's predict, plus ``pred_img_logits`` (``LabelData``, the
+        ``(K, )`` classifier logits of the whole image) on every sample.
+
+        In ``whole`` mode the classifier logits come from the same encoder
+        pass as the heatmaps; in ``slide`` mode from one extra encoder pass
+        over the whole (padded) input.
+        """
+        if data_samples is not None:
+            metas = [s.metainfo for s in data_samples]
+        else:
+            metas = [
+                dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
+                     pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0])
+            ] * inputs.shape[0]
+        head = self.decode_head
+        if self.test_cfg.get('mode', 'whole') == 'whole':
+            feats = self.extract_feat(inputs)
+            logits, pooled = head.classify(feats)
+            seg_logits = head.predict_by_feat(
+                head.decode(feats, logits, pooled), metas)
+        else:
+            seg_logits = self.inference(inputs, metas)
+            logits, _ = head.classify(
+                LRPFeatures(self.backbone(inputs), []))
+        results = self.postprocess_result(seg_logits, data_samples)
+        for r, z in zip(results, logits):
+            r.set_data(dict(pred_img_logits=LabelData(data=z)))
+        return results

@@ -1,0 +1,3 @@
+from .semi_supervised_sampler import SemiSupervisedSampler
+
+__all__ = ['SemiSupervisedSampler']

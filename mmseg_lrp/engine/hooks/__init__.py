@@ -1,0 +1,3 @@
+from .semi_batch_check_hook import SemiBatchCheckHook
+
+__all__ = ['SemiBatchCheckHook']

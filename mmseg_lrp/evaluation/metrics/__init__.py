@@ -1,0 +1,3 @@
+from .multilabel_cls_metric import MultiLabelClsMetric
+
+__all__ = ['MultiLabelClsMetric']

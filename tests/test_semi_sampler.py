@@ -1,0 +1,205 @@
+"""SemiSupervisedSampler: ratio, determinism, ranks, resume, batch check."""
+import itertools
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import mmseg_lrp  # noqa: F401
+from conftest import ROOT
+from mmseg_lrp.datasets.samplers import semi_supervised_sampler as sss
+
+TOY_SPLIT = 'ImageSets/SemiSeg/paper_6_seed0.txt'  # written by toy_semi
+
+SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
+                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
+
+
+class Pools:
+    """A stand-in dataset: which indices carry pixel labels."""
+
+    def __init__(self, flags):
+        self.flags = flags
+
+    def __len__(self):
+        return len(self.flags)
+
+    def get_data_info(self, i):
+        return dict(has_pixel_label=self.flags[i], img_path=f'{i}.jpg')
+
+
+# 7 pixel-labelled among 30, interleaved as a ConcatDataset would not be
+FLAGS = [i % 4 == 1 and i < 28 for i in range(30)]
+
+
+def make(batch_size=6, n_pix=2, seed=0, rank=0, world=1, flags=FLAGS,
+         monkeypatch=None):
+    if monkeypatch is not None:
+        monkeypatch.setattr(sss, 'get_dist_info', lambda: (rank, world))
+    return sss.SemiSupervisedSampler(Pools(flags), batch_size, n_pix,
+                                     seed=seed)
+
+
+def batches(sampler, n):
+    it = iter(sampler)
+    return [list(itertools.islice(it, sampler.batch_size)) for _ in range(n)]
+
+
+def test_every_batch_has_the_exact_ratio():
+    s = make(batch_size=6, n_pix=2)
+    pixel = {i for i, f in enumerate(FLAGS) if f}
+    for b in batches(s, 100):
+        assert len(b) == 6
+        assert [i in pixel for i in b] == [True] * 2 + [False] * 4
+
+
+def test_each_pool_is_a_sequence_of_permutations():
+    s = make(batch_size=4, n_pix=1)
+    pixel = sorted(i for i, f in enumerate(FLAGS) if f)
+    seen = [b[0] for b in batches(s, 3 * len(pixel))]
+    for k in range(3):  # epochs of the pixel pool: each a permutation
+        assert sorted(seen[k * len(pixel):(k + 1) * len(pixel)]) == pixel
+
+
+def test_stream_depends_only_on_the_seed():
+    assert batches(make(seed=3), 20) == batches(make(seed=3), 20)
+    assert batches(make(seed=3), 20) != batches(make(seed=4), 20)
+
+
+def test_ranks_get_disjoint_samples(monkeypatch):
+    world = 2
+    per_rank = [batches(make(batch_size=5, n_pix=1, rank=r, world=world,
+                             monkeypatch=monkeypatch), 11)
+                for r in range(world)]
+    pix = [[b[0] for b in rb] for rb in per_rank]
+    img = [[i for b in rb for i in b[1:]] for rb in per_rank]
+    # within one pass over a pool (7 pixel-, 23 image-labelled samples)
+    # no sample goes to both ranks
+    first_pix = pix[0][:3] + pix[1][:3]
+    assert len(set(first_pix)) == 6
+    assert set(first_pix) <= {i for i, f in enumerate(FLAGS) if f}
+    first_img = img[0][:11] + img[1][:11]
+    assert len(set(first_img)) == 22
+    assert set(first_img) <= {i for i, f in enumerate(FLAGS) if not f}
+    # the two ranks together read the single-process stream, interleaved
+    monkeypatch.setattr(sss, 'get_dist_info', lambda: (0, 1))
+    one = sss.SemiSupervisedSampler(Pools(FLAGS), 5, 1, seed=0)
+    pix_stream = [b[0] for b in batches(one, 22)]
+    assert pix_stream[0::2][:11] == pix[0] and pix_stream[1::2][:11] == pix[1]
+
+
+@pytest.mark.parametrize('args, match', [
+    ((4, 5), r'num_pixel_labelled must be in \[0, batch_size=4\]'),
+    ((0, 0), 'batch_size must be >= 1'),
+])
+def test_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        sss.SemiSupervisedSampler(Pools(FLAGS), *args, seed=0)
+
+
+def test_empty_pool_is_an_error():
+    with pytest.raises(ValueError, match='2 pixel-labelled samples per batch, '
+                       'but the dataset has 0'):
+        make(flags=[False] * 10)
+    # a pool that no batch draws from may be empty
+    assert len(batches(make(n_pix=0, flags=[False] * 10), 2)[1]) == 6
+
+
+def test_dataset_without_flags_is_refused():
+    class Plain(Pools):
+
+        def get_data_info(self, i):
+            return dict(img_path=f'{i}.jpg')
+
+    with pytest.raises(KeyError, match='sample 0 .*has no has_pixel_label'):
+        sss.SemiSupervisedSampler(Plain(FLAGS), 4, 2, seed=0)
+
+
+def test_batch_size_mismatch_is_refused_by_config_check():
+    from mmseg_lrp.utils import ConfigError, check_sampler_batch
+    cfg = Config.fromfile(SEMI_CONFIG)
+    check_sampler_batch(cfg)  # the shipped config is consistent
+    cfg.train_dataloader.batch_size = 4
+    with pytest.raises(ConfigError, match=r'train_dataloader.batch_size=4 '
+                       r'differs from train_dataloader.sampler.batch_size=8'):
+        check_sampler_batch(cfg)
+
+
+def semi_cfg(root, work_dir, max_iters, **extra):
+    cfg = Config.fromfile(SEMI_CONFIG)
+    cfg.work_dir = str(work_dir)
+    for ds in cfg.train_dataloader.dataset.datasets:
+        ds.data_root = root
+    cfg.train_dataloader.dataset.datasets[0].ann_file = TOY_SPLIT
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.train_dataloader.batch_size = 4
+    cfg.train_dataloader.sampler.batch_size = 4
+    cfg.train_dataloader.sampler.num_pixel_labelled = 2
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                         val_interval=1000)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        by_epoch=False, interval=2)
+    cfg.default_hooks.logger.interval = 1
+    cfg.model.data_preprocessor.size = (32, 32)
+    cfg.train_dataloader.dataset.datasets[0].pipeline[3].scale = (32, 32)
+    cfg.train_dataloader.dataset.datasets[1].pipeline[3].scale = (32, 32)
+    cfg.custom_hooks = [dict(type='SemiBatchCheckHook'),
+                        dict(type='RecordBatchesHook')]
+    cfg.merge_from_dict(extra)
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def recorder():
+    from mmengine.hooks import Hook
+    from mmseg.registry import HOOKS
+
+    @HOOKS.register_module(force=True)
+    class RecordBatchesHook(Hook):
+        seen = []
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            RecordBatchesHook.seen.append(
+                (runner.iter, [(s.img_id, s.has_pixel_label)
+                               for s in data_batch['data_samples']]))
+
+    return RecordBatchesHook
+
+
+@pytest.mark.slow
+def test_resume_continues_the_same_stream(toy_semi, tmp_path, recorder):
+    """Train 4 iterations; resume a second run from its iteration-2
+    checkpoint: iterations 3 and 4 see the same samples."""
+    from mmengine.runner import Runner
+    root = toy_semi
+    recorder.seen.clear()
+    Runner.from_cfg(semi_cfg(root, tmp_path / 'a', 4)).train()
+    full = dict(recorder.seen)
+    assert sorted(full) == [0, 1, 2, 3]
+    for b in full.values():
+        assert [f for _, f in b] == [True, True, False, False]
+    recorder.seen.clear()
+    cfg = semi_cfg(root, tmp_path / 'b', 4)
+    cfg.resume = True
+    cfg.load_from = str(tmp_path / 'a' / 'iter_2.pth')
+    Runner.from_cfg(cfg).train()
+    resumed = dict(recorder.seen)
+    assert sorted(resumed) == [2, 3]
+    assert resumed[2] == full[2] and resumed[3] == full[3]
+    assert full[2] != full[0]
+
+
+@pytest.mark.slow
+def test_runner_refuses_mismatched_dataloader_batch(toy_semi, tmp_path,
+                                                    recorder):
+    from mmengine.runner import Runner
+    cfg = semi_cfg(toy_semi, tmp_path, 1)
+    cfg.train_dataloader.batch_size = 3
+    with pytest.raises(ValueError, match=r'batch_size=3 differs from '
+                       r'train_dataloader.sampler.batch_size=4'):
+        Runner.from_cfg(cfg).train()

@@ -1,0 +1,73 @@
+"""Choose the pixel-labelled training images of semi-supervised VOC.
+
+    python tools/dataset_converters/make_voc_splits.py \\
+        data/VOCdevkit/VOC2012 \\
+        --num 20 100 500 1464 --protocol paper --seed 0
+
+Writes ``ImageSets/SemiSeg/{protocol}_{num}_seed{seed}.txt`` (one id per
+line) from ``ImageSets/Segmentation/train.txt``: protocol ``paper`` is the
+original's seeded class-balanced greedy selection (every class covered,
+class counts as even as possible, blended with the natural class
+distribution by ``--blend``: default 0 below 500 images, 0.5 from 500 on),
+``classic`` a uniform random sample. The LRP configs and the baselines read
+the same files. Class labels come from the XMLs or ``--labels`` (the cache of
+voc_image_labels.py).
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmseg_lrp.datasets.splits import (PROTOCOLS, class_counts,
+                                       default_blend, select_pixel_ids)
+from mmseg_lrp.datasets.voc_labels import (collect_image_labels, read_id_list,
+                                           read_label_cache)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('root', help='the VOC2012 folder')
+    parser.add_argument('--num', type=int, nargs='+', required=True,
+                        help='numbers of pixel-labelled images')
+    parser.add_argument('--protocol', choices=PROTOCOLS, default='paper')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--blend', type=float, default=None,
+                        help='paper protocol: weight of the natural class '
+                        'distribution (default 0 below 500, 0.5 from 500)')
+    parser.add_argument('--source', default='ImageSets/Segmentation/train.txt',
+                        help='list to choose from (relative to ROOT)')
+    parser.add_argument('--labels', default=None,
+                        help='label cache (relative to ROOT); default: XMLs')
+    parser.add_argument('--out-dir', default='ImageSets/SemiSeg',
+                        help='output folder (relative to ROOT)')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    source = osp.join(args.root, args.source)
+    ids = read_id_list(source)
+    if args.labels:
+        cache = read_label_cache(osp.join(args.root, args.labels), ids)
+        labels = {i: cache[i] for i in ids}
+    else:
+        labels = collect_image_labels(
+            osp.join(args.root, 'Annotations'), ids)
+    out_dir = osp.join(args.root, args.out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    for num in args.num:
+        chosen = select_pixel_ids(labels, num, args.protocol, args.seed,
+                                  args.blend, source=source)
+        out = osp.join(out_dir, f'{args.protocol}_{num}_seed{args.seed}.txt')
+        with open(out, 'w') as f:
+            f.write(''.join(f'{i}\n' for i in chosen))
+        blend = ''
+        if args.protocol == 'paper':
+            b = default_blend(num) if args.blend is None else args.blend
+            blend = f', blend {b}'
+        counts = class_counts(labels, chosen)
+        print(f'{out}: {len(chosen)} ids{blend}; images per class: '
+              + ', '.join(f'{c} {n}' for c, n in counts.items()))
+
+
+if __name__ == '__main__':
+    main()
