@@ -9,7 +9,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmseg_lrp-installed
 TOY_ROOT ?= data/toy_voc/VOC2012
-DEMO_CONFIG ?= configs/baselines/unet-s4-d8-c16_fcn_1xb8-800iter_toyvoc-96x96.py
+DEMO_CONFIG ?= configs/unrolled_lrp/unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
@@ -23,6 +23,8 @@ install: $(STAMP)
 
 toy-data: $(STAMP)
 	$(PY) tools/dataset_converters/make_toy_voc.py $(TOY_ROOT) --if-missing
+	$(PY) tools/dataset_converters/voc_image_labels.py $(TOY_ROOT)
+	$(PY) tools/dataset_converters/make_voc_splits.py $(TOY_ROOT) --num 10 30
 
 demo: toy-data
 	$(PY) tools/demo.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)

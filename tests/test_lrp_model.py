@@ -71,6 +71,24 @@ def test_tensor_mode_heatmaps_equal_gradient_x_input(name):
     assert ((H - ref).abs().max() / ref.abs().max()) < 1e-5
 
 
+@pytest.mark.parametrize('scale', ['pixels', 2.5])
+def test_heatmap_scale_multiplies_the_oracle_and_keeps_predictions(scale):
+    model = build(decode_head=dict(epsilon=1e-12, heatmap_scale=scale))
+    model.eval()
+    x = torch.randn(2, 3, 64, 96, dtype=torch.float64)
+    with torch.no_grad():
+        H = model(x, mode='tensor')
+        pred = model.predict(x)
+    factor = 64 * 96 if scale == 'pixels' else scale
+    ref = oracle_heatmaps(model, x) * factor
+    assert ((H - ref).abs().max() / ref.abs().max()) < 1e-5
+    # a positive factor leaves the per-pixel argmax alone
+    for i, p in enumerate(pred):
+        assert torch.equal(p.pred_sem_seg.data[0], ref[i].argmax(0))
+    with pytest.raises(ValueError, match='heatmap_scale'):
+        build(decode_head=dict(heatmap_scale=-1.0))
+
+
 def test_checkpoint_keys_are_standard_and_unique():
     model = build()
     keys = list(model.state_dict())

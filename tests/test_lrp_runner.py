@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, tool_cmd, tool_env, toy_cfg_options
+from conftest import (ROOT, semi_cfg_options, tool_cmd, tool_env,
+                      toy_cfg_options)
 
 LRP_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
                       'unrolled-lrp_vgg16_1xb8-150iter_toyvoc-64x64.py')
@@ -39,6 +40,38 @@ def test_train_iterations_validation_and_test(toy_voc, tmp_path):
     with open(metrics_file) as f:
         metrics = json.loads(f.readline())
     assert 0 <= metrics['mIoU'] <= 100
+
+SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
+                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
+
+
+@pytest.mark.slow
+def test_semi_supervised_training_and_test_with_classifier_metric(
+        toy_semi, tmp_path):
+    """The demo config: mixed batches through tools/train.py, then
+    tools/test.py reports mIoU and the classifier's mAP/F1."""
+    work = str(tmp_path / 'work')
+    opts = semi_cfg_options(toy_semi, 2, 2)
+    res = subprocess.run(
+        tool_cmd('train.py', SEMI_CONFIG, '--work-dir', work,
+                 '--cfg-options', *opts),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-4000:]
+    # one of the two samples of each batch is decoded
+    assert res.stdout.count('decode.num_pixel_labelled: 1.0000') == 2
+    res = subprocess.run(
+        tool_cmd('test.py', SEMI_CONFIG, osp.join(work, 'iter_2.pth'),
+                 '--work-dir', tmp_path / 't', '--cfg-options', *opts),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-4000:]
+    (metrics_file, ) = glob.glob(str(tmp_path / 't' / '*' / '*.json'))
+    with open(metrics_file) as f:
+        metrics = json.loads(f.readline())
+    assert 0 <= metrics['mIoU'] <= 100
+    assert 0 <= metrics['cls/mAP'] <= 100 and 'cls/F1' in metrics
+    assert metrics['cls/num_classes'] == 6  # the toy classes, no background
 
 
 @pytest.mark.slow

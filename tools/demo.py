@@ -54,6 +54,9 @@ def main():
     print('validation (toy VOC val, full resolution, 255 ignored): '
           f'mIoU {metrics["mIoU"]:.2f}  mAcc {metrics["mAcc"]:.2f}  '
           f'aAcc {metrics["aAcc"]:.2f}')
+    if 'cls/mAP' in metrics:
+        print('classifier (multi-label, background left out): '
+              f'mAP {metrics["cls/mAP"]:.2f}  F1 {metrics["cls/F1"]:.2f}')
     print('=' * 72)
 
 

@@ -1,5 +1,5 @@
 """The LRP-unrolled tied decode head."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -60,6 +60,17 @@ class LRPTiedHead(BaseDecodeHead):
         tie: True (default): the decoder uses the encoder's weight tensors.
             False: the decoder starts as a copy of them and trains
             separately (ablation).
+        heatmap_scale: Factor on the heatmaps before they serve as logits:
+            1.0 (default, the paper's method) or ``'pixels'`` (times the
+            number of input pixels, so a heatmap's mean is its class logit
+            instead of the logit spread thin over every pixel), or any
+            positive float. A positive factor changes no prediction (the
+            per-pixel argmax); it is the softmax temperature of the
+            segmentation loss. LRP conserves ``sum(H_k) = z_k``, so at
+            H x W pixels unscaled heatmaps start ~1/(HW) of a logit apart and
+            the loss sits at ln K until the weights grow by orders of
+            magnitude; ``'pixels'`` removes that wait when training from a
+            random or classification-only initialisation.
         loss_decode: The loss (default :class:`SegClsLoss`).
         **kwargs: Other :class:`BaseDecodeHead` arguments.
     """
@@ -72,6 +83,7 @@ class LRPTiedHead(BaseDecodeHead):
                  class_chunk: Optional[int] = None,
                  use_checkpoint: bool = False,
                  tie: bool = True,
+                 heatmap_scale: Union[float, str] = 1.0,
                  loss_decode: ConfigType = dict(type='SegClsLoss'),
                  **kwargs) -> None:
         for key in ('in_index', 'input_transform', 'channels',
@@ -100,6 +112,12 @@ class LRPTiedHead(BaseDecodeHead):
         self.class_chunk = class_chunk
         self.use_checkpoint = use_checkpoint
         self.tie = tie
+        if not (heatmap_scale == 'pixels' or
+                (isinstance(heatmap_scale, (int, float))
+                 and heatmap_scale > 0)):
+            raise ValueError("heatmap_scale must be a positive number or "
+                             f"'pixels', got {heatmap_scale!r}")
+        self.heatmap_scale = heatmap_scale
         self.untied: Optional[nn.ParameterDict] = None
 
     # -- untied ablation ---------------------------------------------------
@@ -161,13 +179,18 @@ class LRPTiedHead(BaseDecodeHead):
 
         device_type = feat.device.type
         with torch.autocast(device_type=device_type, enabled=False):
-            return self.propagator.heatmaps(
+            heat = self.propagator.heatmaps(
                 tape, feat, pooled, logits, self.pool,
                 _fp32(self.conv_seg.weight.flatten(1)),
                 class_chunk=self.class_chunk,
                 use_checkpoint=self.use_checkpoint,
                 weights=self._decoder_weights(),
                 select=select)
+        if self.heatmap_scale == 'pixels':
+            return heat * float(heat.shape[-2] * heat.shape[-1])
+        if self.heatmap_scale != 1:
+            return heat * float(self.heatmap_scale)
+        return heat
 
     def forward(self, inputs: LRPFeatures) -> Tensor:
         """Segmentation logits (the K heatmaps) of every sample."""
