@@ -228,6 +228,60 @@ def test_backbone_loads_mmpretrain_checkpoint_through_init_cfg(tmp_path):
         torch.testing.assert_close(v, state[f'backbone.{k}'])
 
 
+TV_CONVERTERS = {
+    'unrolled-lrp_vgg16.py': ('vgg_to_mmpretrain.py', ['--layer-num', '16']),
+    'unrolled-lrp_vgg16-bn.py': ('vgg_to_mmpretrain.py',
+                                 ['--layer-num', '16', '--bn']),
+    'unrolled-lrp_r50.py': ('torchvision_to_mmpretrain.py', ['resnet']),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', sorted(TV_CONVERTERS))
+def test_torchvision_weights_load_after_mmpretrain_key_converter(
+        name, tmp_path):
+    """A torchvision classifier's weights, converted by mmpretrain's own
+    key converter, initialise the encoder: our backbone then computes
+    exactly torchvision's feature map (BN in eval, with non-trivial
+    running statistics)."""
+    import subprocess
+    import sys
+
+    import mmpretrain
+    import torchvision
+    torch.manual_seed(1)
+    if 'r50' in name:
+        tv = torchvision.models.resnet50()
+        trunk = torch.nn.Sequential(*list(tv.children())[:-2])
+    else:
+        tv = torchvision.models.vgg16_bn() if 'bn' in name else \
+            torchvision.models.vgg16()
+        trunk = tv.features
+    for m in tv.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    src, dst = str(tmp_path / 'tv.pth'), str(tmp_path / 'mmpretrain.pth')
+    # the VGG classifier (120M parameters) plays no part in the encoder
+    torch.save({k: v for k, v in tv.state_dict().items()
+                if not k.startswith('classifier')}, src)
+    script, args = TV_CONVERTERS[name]
+    tool = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    'model_converters', script)
+    subprocess.run([sys.executable, tool, src, dst] + args, check=True,
+                   stdout=subprocess.DEVNULL)
+    model = build(name, double=False, backbone=dict(init_cfg=dict(
+        type='Pretrained', checkpoint=dst, prefix='backbone.')))
+    model.eval()
+    trunk.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model.backbone(x)[-1], trunk(x),
+                                   rtol=1e-4, atol=1e-5)
+
+
 def test_slide_inference_through_mmseg():
     model = build(test_cfg=dict(mode='slide', crop_size=(64, 64),
                                 stride=(32, 32)))
