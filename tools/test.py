@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.utils import (check_data_paths, explain_build_errors,
-                             load_tool_config)
+                             load_tool_config, prepare_cpu_distributed)
 
 
 def parse_args():
@@ -108,6 +108,7 @@ def main():
         cfg.test_evaluator['keep_results'] = True
 
     check_data_paths(cfg, ['test_dataloader'])
+    prepare_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
     with explain_build_errors(cfg):
         runner = Runner.from_cfg(cfg)
         runner.test()

@@ -15,7 +15,8 @@ from mmengine.runner import Runner
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
 from mmseg_lrp.utils import (check_data_paths, check_sampler_batch,
-                             explain_build_errors, load_tool_config)
+                             explain_build_errors, load_tool_config,
+                             prepare_cpu_distributed)
 
 
 def parse_args():
@@ -80,6 +81,7 @@ def main():
     if cfg.get('val_cfg', None):
         loaders.append('val_dataloader')
     check_data_paths(cfg, loaders)
+    prepare_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
     check_sampler_batch(cfg)
     with explain_build_errors(cfg):
         if 'runner_type' not in cfg:

@@ -101,14 +101,36 @@ def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
     return a * torch.matmul(s, weight)
 
 
+def _synced(module) -> bool:
+    """Whether a BN layer normalises with statistics of all ranks."""
+    return (isinstance(module, torch.nn.SyncBatchNorm)
+            and torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1)
+
+
+def _global_var(x: Tensor, dims) -> Tensor:
+    """Biased variance over all ranks' batches, as SyncBatchNorm computes
+    it; differentiable (autograd-aware all_reduce), so gradients reach
+    every rank's input as SyncBatchNorm's own backward does."""
+    from torch.distributed.nn.functional import all_reduce
+    n = x.new_tensor([x.numel() / x.shape[1]])
+    stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), n]))
+    c = x.shape[1]
+    total = stats[2 * c]
+    mean = stats[:c] / total
+    return stats[c:2 * c] / total - mean * mean
+
+
 def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
                R: Tensor, eps: float, select: Select) -> Tensor:
     """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
 
     ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
-    statistics if the forward used them (train mode), else from the running
-    statistics. The BN module is never re-run (its running statistics stay
-    untouched).
+    statistics if the forward used them (train mode; for SyncBatchNorm under
+    DDP the statistics of all ranks' batches, gathered as SyncBatchNorm
+    does, so every rank must take part), else from the running statistics.
+    The BN module is never re-run (its running statistics stay untouched).
 
     Args:
         module: The BN layer.
@@ -123,7 +145,10 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
         or module.running_var is None
     if use_batch:
         dims = [0] + list(range(2, x.dim()))
-        var = x.var(dim=dims, unbiased=False)
+        if _synced(module):
+            var = _global_var(x, dims)
+        else:
+            var = x.var(dim=dims, unbiased=False)
     else:
         var = module.running_var
     scale = torch.rsqrt(var + module.eps)

@@ -3,6 +3,7 @@ from .checkpoint import (load_from_local, mmengine_safe_globals,
 from .config_check import (ConfigError, check_data_paths,
                            check_sampler_batch, explain_build_errors,
                            find_type_keys)
+from .dist import prepare_cpu_distributed
 from .fresh_process import run_in_fresh_process
 from .tool_config import load_tool_config
 
@@ -10,5 +11,5 @@ __all__ = [
     'load_from_local', 'mmengine_safe_globals', 'register_checkpoint_loader',
     'ConfigError', 'check_data_paths', 'check_sampler_batch',
     'explain_build_errors', 'find_type_keys', 'load_tool_config',
-    'run_in_fresh_process'
+    'run_in_fresh_process', 'prepare_cpu_distributed'
 ]

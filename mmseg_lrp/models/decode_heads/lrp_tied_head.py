@@ -35,6 +35,25 @@ def _tape_output(tape: List[Record]) -> Tensor:
     return last.output
 
 
+def _needs_all_ranks(tape: List[Record]) -> bool:
+    """Whether decoding involves collective ops (SyncBN under DDP)."""
+    if not (torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1):
+        return False
+
+    def walk(records):
+        for r in records:
+            if isinstance(r.module, nn.SyncBatchNorm):
+                return True
+            if any(walk(getattr(r, k, ()) or ())
+                   for k in ('main', 'shortcut', 'post')):
+                return True
+        return False
+
+    return walk(tape)
+
+
 @MODELS.register_module()
 class LRPTiedHead(BaseDecodeHead):
     """Classifier + its unrolled LRP backward pass as the segmentation head.
@@ -251,6 +270,13 @@ class LRPTiedHead(BaseDecodeHead):
             logits, cls_label, heat,
             seg_label.index_select(0, index) if len(index) else None,
             cls_valid)
+        if heat is None and _needs_all_ranks(inputs.tape):
+            # SyncBN's LRP rule gathers statistics from every rank: take
+            # part with one sample whose segmentation loss weighs nothing
+            losses['loss_seg'] = losses['loss_seg'] + self.decode(
+                inputs, logits, pooled,
+                index=torch.zeros(1, dtype=torch.long,
+                                  device=logits.device)).sum() * 0
         if heat is None and self.untied is not None:
             # keep every parameter in the graph (DDP) with a zero loss
             losses['loss_seg'] = losses['loss_seg'] + sum(

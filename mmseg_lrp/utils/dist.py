@@ -1,0 +1,43 @@
+"""Distributed training on CPU-only machines (gloo) through mmengine."""
+import os
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def prepare_cpu_distributed(cfg: Config) -> bool:
+    """Make ``--launcher pytorch`` work on a machine without CUDA.
+
+    mmengine 0.10.7's ``_init_dist_pytorch`` calls ``torch.cuda.set_device``
+    unconditionally, and its runner wraps the model in DDP with
+    ``device_ids=[LOCAL_RANK]``; both fail on CPU. Here the process group is
+    initialised with gloo from torchrun's environment before the runner is
+    built (mmengine then skips its own initialisation) and the DDP wrapper
+    gets ``device_ids=None``. With CUDA, or without a launcher, nothing
+    changes.
+
+    Args:
+        cfg: The tool's config (``cfg.launcher`` set).
+
+    Returns:
+        Whether the CPU path was taken.
+    """
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return False
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        if key not in os.environ:
+            raise RuntimeError(
+                f'--launcher pytorch needs ${key}: start the tool with '
+                'torchrun (tools/dist_train.sh, tools/dist_test.sh)')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg', None) or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    return True
