@@ -35,4 +35,10 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1,
                     save_best='mIoU'))
+# per-class heatmaps of three val images after every validation:
+# work_dirs/.../heatmaps/{id}_evolution.png, and the visualizer's backends
+custom_hooks = [
+    dict(type='SemiBatchCheckHook'),
+    dict(type='LRPHeatmapHook', indices=[0, 1, 2]),
+]
 randomness = dict(seed=0)

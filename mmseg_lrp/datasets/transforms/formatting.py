@@ -43,6 +43,8 @@ class PackSemiSegInputs(PackSegInputs):
         self.ignore_index = ignore_index
 
     def _labels(self, results: dict) -> Optional[np.ndarray]:
+        if 'gt_seg_map' not in results and 'img_labels' not in results:
+            return None  # nothing to derive labels from (inference)
         k = self.num_classes or results.get('num_classes')
         if not k:
             raise KeyError(

@@ -84,7 +84,9 @@ class LoadSemiAnnotations(LoadAnnotations):
     their mask as mmseg does, checked to match the original image size (a
     mismatch would silently misalign labels). Place it after the image is
     loaded: right after in training, after ``Resize`` in mmseg's test
-    pipelines (the mask stays at the original resolution).
+    pipelines (the mask stays at the original resolution). A bare image
+    (neither ``seg_map_path`` nor ``has_pixel_label``, as mmseg's
+    ``inference_model`` gives) passes through unchanged.
 
     Args:
         ignore_index: Value of the empty map.
@@ -100,6 +102,8 @@ class LoadSemiAnnotations(LoadAnnotations):
             raise KeyError('LoadSemiAnnotations needs the image: put it after '
                            'LoadImageFromFile in the pipeline')
         h, w = results['ori_shape']
+        if 'seg_map_path' not in results and 'has_pixel_label' not in results:
+            return results  # no annotation at all: inference on an image
         if results.get('has_pixel_label', True):
             if not results.get('seg_map_path'):
                 raise KeyError(f'{_where(results)}: has_pixel_label but no '

@@ -1,3 +1,4 @@
+from .lrp_heatmap_hook import LRPHeatmapHook
 from .semi_batch_check_hook import SemiBatchCheckHook
 
-__all__ = ['SemiBatchCheckHook']
+__all__ = ['LRPHeatmapHook', 'SemiBatchCheckHook']
