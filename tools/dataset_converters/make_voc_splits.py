@@ -51,7 +51,8 @@ def main():
         labels = {i: cache[i] for i in ids}
     else:
         labels = collect_image_labels(
-            osp.join(args.root, 'Annotations'), ids)
+            osp.join(args.root, 'Annotations'), ids, progress=True)
+        print()
     out_dir = osp.join(args.root, args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
     for num in args.num:
