@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import socket
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -83,6 +84,7 @@ def test_dist_train_two_cpu_processes(toy_semi, tmp_path):
     env['PYTHONPATH'] = osp.join(ROOT, 'tests') + os.pathsep + env.get(
         'PYTHONPATH', '')
     env['PORT'] = str(free_port())
+    env['PYTHON'] = sys.executable  # this environment's, not PATH's
     # custom_imports act when a config file is read: a child config adds
     # the probe hook
     config = tmp_path / 'probe_config.py'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun, like mmseg's tools/dist_test.sh.
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT on every node.
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT on every node. PYTHON
+# picks the interpreter (default: python on PATH).
 set -e
 CONFIG=$1
 CHECKPOINT=$2
@@ -12,7 +13,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

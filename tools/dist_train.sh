@@ -2,7 +2,8 @@
 # Distributed training with torchrun, like mmseg's tools/dist_train.sh.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT (torchrun's standard
-# rendezvous settings) on every node.
+# rendezvous settings) on every node. PYTHON picks the interpreter (default:
+# python on PATH).
 set -e
 CONFIG=$1
 GPUS=$2
@@ -12,7 +13,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \
