@@ -10,7 +10,8 @@
 # pool, as in the original (add the split file to exclude_files to keep the
 # pools disjoint).
 # Evaluation here: the standard protocol (full resolution, 255 ignored). The
-# paper's protocol is voc12-semi_paper-eval.py.
+# paper's protocol is voc12-semi_paper-eval.py. Per label budget:
+# voc12-semi-{20,100,500,1464}[_paper-eval].py.
 data_root = 'data/VOCdevkit/VOC2012'
 pixel_split = 'ImageSets/SemiSeg/paper_1464_seed0.txt'
 crop_size = (256, 256)
@@ -30,6 +31,25 @@ test_pipeline = [
     dict(type='LoadSemiAnnotations'),
     dict(type='PackSemiSegInputs'),
 ]
+# the paper's evaluation protocol (used by the *_paper-eval.py configs):
+# centre square crop resized to 256x256, 255 counted as background
+paper_test_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadSemiAnnotations'),
+    dict(type='CenterSquareCrop'),
+    dict(type='Resize', scale=(256, 256), keep_ratio=False),
+    dict(type='IgnoreToBackground'),
+    dict(type='ResetOriShape'),
+    dict(type='PackSemiSegInputs'),
+]
+# the image-level pool, named so that the per-budget configs can reuse it
+image_pool = dict(
+    type='VOCImageLabelDataset',
+    data_root=data_root,
+    data_prefix=dict(img_path='JPEGImages'),
+    exclude_files=['ImageSets/Segmentation/val.txt'],
+    labels_file='ImageLabels.json',
+    pipeline=train_pipeline)
 train_dataloader = dict(
     batch_size=10,
     num_workers=4,
@@ -46,13 +66,7 @@ train_dataloader = dict(
                     img_path='JPEGImages', seg_map_path='SegmentationClass'),
                 ann_file=pixel_split,
                 pipeline=train_pipeline),
-            dict(
-                type='VOCImageLabelDataset',
-                data_root=data_root,
-                data_prefix=dict(img_path='JPEGImages'),
-                exclude_files=['ImageSets/Segmentation/val.txt'],
-                labels_file='ImageLabels.json',
-                pipeline=train_pipeline),
+            image_pool,
         ]))
 val_dataloader = dict(
     batch_size=1,

@@ -3,14 +3,5 @@
 # background, mIoU over 21 classes at 256x256. NOT the standard VOC protocol:
 # say which one a number uses.
 _base_ = ['./voc12-semi.py']
-paper_test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadSemiAnnotations'),
-    dict(type='CenterSquareCrop'),
-    dict(type='Resize', scale=(256, 256), keep_ratio=False),
-    dict(type='IgnoreToBackground'),
-    dict(type='ResetOriShape'),
-    dict(type='PackSemiSegInputs'),
-]
-val_dataloader = dict(dataset=dict(pipeline=paper_test_pipeline))
+val_dataloader = dict(dataset=dict(pipeline={{_base_.paper_test_pipeline}}))
 test_dataloader = val_dataloader

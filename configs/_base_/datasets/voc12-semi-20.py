@@ -1,0 +1,17 @@
+# Semi-supervised VOC 2012 with 20 pixel-labelled images (the paper-protocol
+# split of tools/dataset_converters/make_voc_splits.py, seed 0) + the
+# image-level pool; standard evaluation. Write the split first:
+#   python tools/dataset_converters/make_voc_splits.py DATA_ROOT --num 20
+_base_ = ['./voc12-semi.py']
+pixel_split = 'ImageSets/SemiSeg/paper_20_seed0.txt'
+train_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(
+            type='VOCPixelLabelDataset',
+            data_root={{_base_.data_root}},
+            data_prefix=dict(
+                img_path='JPEGImages', seg_map_path='SegmentationClass'),
+            ann_file=pixel_split,
+            pipeline={{_base_.train_pipeline}}),
+        {{_base_.image_pool}},
+    ]))
