@@ -8,6 +8,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASELINE_CONFIG = osp.join(
     ROOT, 'configs', 'baselines',
     'unet-s4-d8-c16_fcn_1xb8-800iter_toyvoc-96x96.py')
+# the semi-supervised unrolled-LRP config of `make demo`
+SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
+                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
 def pytest_configure(config):

@@ -12,10 +12,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from conftest import ROOT, semi_cfg_options, tool_env
+from conftest import ROOT, SEMI_CONFIG, semi_cfg_options, tool_env
 
-SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
-                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
 def free_port():

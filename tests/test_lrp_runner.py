@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import (ROOT, semi_cfg_options, tool_cmd, tool_env,
-                      toy_cfg_options)
+from conftest import (ROOT, SEMI_CONFIG, semi_cfg_options, tool_cmd,
+                      tool_env, toy_cfg_options)
 
 LRP_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
                       'unrolled-lrp_vgg16_1xb8-150iter_toyvoc-64x64.py')
@@ -41,8 +41,6 @@ def test_train_iterations_validation_and_test(toy_voc, tmp_path):
         metrics = json.loads(f.readline())
     assert 0 <= metrics['mIoU'] <= 100
 
-SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
-                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
 @pytest.mark.slow

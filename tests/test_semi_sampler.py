@@ -6,13 +6,11 @@ import pytest
 from mmengine.config import Config
 
 import mmseg_lrp  # noqa: F401
-from conftest import ROOT
+from conftest import SEMI_CONFIG
 from mmseg_lrp.datasets.samplers import semi_supervised_sampler as sss
 
 TOY_SPLIT = 'ImageSets/SemiSeg/paper_6_seed0.txt'  # written by toy_semi
 
-SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
-                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
 class Pools:

@@ -11,11 +11,9 @@ import torch
 from PIL import Image
 
 import mmseg_lrp  # noqa: F401
-from conftest import ROOT, semi_cfg_options, tool_cmd, tool_env
+from conftest import SEMI_CONFIG, semi_cfg_options, tool_cmd, tool_env
 from mmseg_lrp.visualization import colorize, heatmap_row, present_classes
 
-SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
-                       'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
 def run(cmd):

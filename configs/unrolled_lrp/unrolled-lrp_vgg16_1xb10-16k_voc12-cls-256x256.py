@@ -23,14 +23,8 @@ model = dict(
     decode_head=dict(loss_decode=dict(seg_weight=0.0)))
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        _delete_=True,
-        type='VOCImageLabelDataset',
-        data_root={{_base_.data_root}},
-        data_prefix=dict(img_path='JPEGImages'),
-        exclude_files=['ImageSets/Segmentation/val.txt'],
-        labels_file='ImageLabels.json',
-        pipeline={{_base_.train_pipeline}}))
+    # the base's ConcatDataset, holding the image-level pool alone
+    dataset=dict(datasets=[{{_base_.image_pool}}]))
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='MultiLabelClsMetric'),

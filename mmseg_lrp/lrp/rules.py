@@ -101,7 +101,7 @@ def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
     return a * torch.matmul(s, weight)
 
 
-def _synced(module) -> bool:
+def synced_bn(module) -> bool:
     """Whether a BN layer normalises with statistics of all ranks."""
     return (isinstance(module, torch.nn.SyncBatchNorm)
             and torch.distributed.is_available()
@@ -145,7 +145,7 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
         or module.running_var is None
     if use_batch:
         dims = [0] + list(range(2, x.dim()))
-        if _synced(module):
+        if synced_bn(module):
             var = _global_var(x, dims)
         else:
             var = x.var(dim=dims, unbiased=False)

@@ -10,6 +10,7 @@ from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from mmseg_lrp.lrp import LRPPropagator
+from mmseg_lrp.lrp.rules import synced_bn
 from mmseg_lrp.lrp.tape import Record, ResidualRecord
 
 
@@ -37,14 +38,10 @@ def _tape_output(tape: List[Record]) -> Tensor:
 
 def _needs_all_ranks(tape: List[Record]) -> bool:
     """Whether decoding involves collective ops (SyncBN under DDP)."""
-    if not (torch.distributed.is_available()
-            and torch.distributed.is_initialized()
-            and torch.distributed.get_world_size() > 1):
-        return False
 
     def walk(records):
         for r in records:
-            if isinstance(r.module, nn.SyncBatchNorm):
+            if synced_bn(r.module):
                 return True
             if any(walk(getattr(r, k, ()) or ())
                    for k in ('main', 'shortcut', 'post')):
