@@ -1,6 +1,7 @@
-"""Every VOC 2012 experiment config trains one iteration and validates, on
-the toy VOC (same layout) with tiny overrides: 64x64, batch 1 + 1, no
-ImageNet download."""
+"""Every VOC 2012 experiment config (unrolled LRP and the baselines) trains
+one iteration and validates, on the toy VOC (same layout) with tiny
+overrides: 64x64, batch 1 + 1 (2 pixel-labelled for the supervised
+baselines), no ImageNet download."""
 import glob
 import os.path as osp
 
@@ -21,6 +22,40 @@ def test_every_backbone_and_budget_has_a_config():
         for n in (20, 100, 500, 1464):
             assert (f'unrolled-lrp_{bb}_1xb10-20k_voc12-semi{n}-256x256.py'
                     in names)
+    for n in (20, 100, 500, 1464):
+        for name in (f'unet_r50_1xb10-20k_voc12-pixel{n}-256x256.py',
+                     f'deeplabv3_r50-d8_1xb10-20k_voc12-pixel{n}-256x256.py',
+                     f'unet-multitask_r50_1xb10-20k_voc12-semi{n}-256x256.py'):
+            assert name in names
+
+
+def test_baselines_read_the_lrp_split_files():
+    """A baseline and the LRP config of the same budget train on the same
+    pixel-labelled split; the supervised ones draw only from it."""
+    for n in (20, 100, 500, 1464):
+        lrp = Config.fromfile(osp.join(
+            ROOT, 'configs', 'unrolled_lrp',
+            f'unrolled-lrp_r50_1xb10-20k_voc12-semi{n}-256x256.py'))
+        split = lrp.train_dataloader.dataset.datasets[0].ann_file
+        assert split == f'ImageSets/SemiSeg/paper_{n}_seed0.txt'
+        for name, pixel_only in (
+                (f'unet_r50_1xb10-20k_voc12-pixel{n}-256x256.py', True),
+                (f'deeplabv3_r50-d8_1xb10-20k_voc12-pixel{n}-256x256.py',
+                 True),
+                (f'unet-multitask_r50_1xb10-20k_voc12-semi{n}-256x256.py',
+                 False)):
+            cfg = Config.fromfile(osp.join(ROOT, 'configs', 'baselines',
+                                           name))
+            loader = cfg.train_dataloader
+            assert loader.dataset.datasets[0].ann_file == split
+            assert (cfg.val_dataloader.dataset.pipeline ==
+                    lrp.val_dataloader.dataset.pipeline)
+            assert cfg.model.backbone.type == lrp.model.backbone.type
+            assert (cfg.model.backbone.init_cfg.checkpoint ==
+                    lrp.model.backbone.init_cfg.checkpoint)
+            want = 10 if pixel_only else 5
+            assert loader.sampler.num_pixel_labelled == want
+            assert loader.batch_size == loader.sampler.batch_size == 10
 
 
 def shrink(pipeline):
@@ -44,8 +79,10 @@ def toy_overrides(cfg, root, work_dir):
             ds.ann_file = 'ImageSets/SemiSeg/paper_6_seed0.txt'
     train.batch_size = 2
     if train.sampler.type == 'SemiSupervisedSampler':
+        pixel_only = (train.sampler.num_pixel_labelled ==
+                      train.sampler.batch_size)
         train.sampler.batch_size = 2
-        train.sampler.num_pixel_labelled = 1
+        train.sampler.num_pixel_labelled = 2 if pixel_only else 1
     val = cfg.val_dataloader
     val.dataset.data_root = root
     val.dataset.indices = 2
@@ -78,4 +115,5 @@ def test_voc_config_trains_and_validates(path, toy_semi, tmp_path):
         assert glob.glob(str(tmp_path / 'best_cls_mAP_iter_1.pth'))
     else:
         assert glob.glob(str(tmp_path / 'best_mIoU_iter_1.pth'))
+    if 'unrolled-lrp' in path and 'voc12-semi' in path:
         assert glob.glob(str(tmp_path / 'heatmaps' / 'iter_1' / '*.png'))

@@ -1,3 +1,5 @@
+from .image_cls_head import ImageClsHead
 from .lrp_tied_head import LRPFeatures, LRPTiedHead
+from .unet_head import UNetHead
 
-__all__ = ['LRPFeatures', 'LRPTiedHead']
+__all__ = ['ImageClsHead', 'LRPFeatures', 'LRPTiedHead', 'UNetHead']

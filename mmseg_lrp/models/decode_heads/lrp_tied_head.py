@@ -12,6 +12,7 @@ from mmseg.utils import ConfigType, SampleList
 from mmseg_lrp.lrp import LRPPropagator
 from mmseg_lrp.lrp.rules import synced_bn
 from mmseg_lrp.lrp.tape import Record, ResidualRecord
+from ..utils.image_labels import batch_image_labels
 
 
 class LRPFeatures(tuple):
@@ -216,36 +217,10 @@ class LRPTiedHead(BaseDecodeHead):
     # -- training ------------------------------------------------------------
     def image_labels(self, batch_data_samples: SampleList
                      ) -> Tuple[Tensor, Tensor]:
-        """Multi-hot image labels ``(N, K)`` and which are known ``(N, )``.
-
-        From ``gt_img_labels`` where a sample carries it, else from the
-        classes present in its mask (255 ignored). A sample with neither
-        (an all-ignore mask and no image labels) is left out of the
-        classification loss rather than given a wrong all-negative label.
-        """
-        labels, valid = [], []
-        for s in batch_data_samples:
-            seg = s.gt_sem_seg.data
-            y = seg.new_zeros(self.num_classes, dtype=torch.float32)
-            if 'gt_img_labels' in s:
-                y = s.gt_img_labels.data.to(seg.device, torch.float32)
-                if y.numel() != self.num_classes:
-                    raise ValueError(
-                        f'gt_img_labels has {y.numel()} classes, the head '
-                        f'{self.num_classes}')
-                valid.append(True)
-            else:
-                present = seg[seg != self.ignore_index].unique().long()
-                if (present >= self.num_classes).any():
-                    raise ValueError(
-                        f'{s.metainfo.get("seg_map_path", "a mask")}: label '
-                        f'{present.max().item()} >= num_classes '
-                        f'{self.num_classes}')
-                y[present] = 1
-                valid.append(bool(present.numel()))
-            labels.append(y)
-        return torch.stack(labels), torch.tensor(valid, device=labels[0]
-                                                  .device)
+        """Multi-hot image labels ``(N, K)`` and which are known ``(N, )``
+        (see :func:`batch_image_labels`)."""
+        return batch_image_labels(batch_data_samples, self.num_classes,
+                                  self.ignore_index)
 
     def loss(self, inputs: LRPFeatures, batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:

@@ -1,0 +1,49 @@
+"""Multi-hot image labels of a batch, for the classification losses."""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from mmseg.utils import SampleList
+
+
+def batch_image_labels(batch_data_samples: SampleList, num_classes: int,
+                       ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
+    """Multi-hot image labels ``(N, K)`` and which are known ``(N, )``.
+
+    From ``gt_img_labels`` where a sample carries it (the semi-supervised
+    VOC pipeline packs it), else from the classes present in its mask
+    (``ignore_index`` ignored). A sample with neither (an all-ignore mask and
+    no image labels) is marked unknown, so a loss can leave it out rather
+    than give it a wrong all-negative label.
+
+    Args:
+        batch_data_samples: Samples with ``gt_sem_seg`` and optionally
+            ``gt_img_labels``.
+        num_classes: K, background included.
+        ignore_index: Label of unlabelled pixels.
+
+    Returns:
+        tuple: float labels ``(N, K)`` and bool validity ``(N, )``, on the
+        masks' device.
+    """
+    labels, valid = [], []
+    for s in batch_data_samples:
+        seg = s.gt_sem_seg.data
+        y = seg.new_zeros(num_classes, dtype=torch.float32)
+        if 'gt_img_labels' in s:
+            y = s.gt_img_labels.data.to(seg.device, torch.float32)
+            if y.numel() != num_classes:
+                raise ValueError(f'gt_img_labels has {y.numel()} classes, '
+                                 f'the head {num_classes}')
+            valid.append(True)
+        else:
+            present = seg[seg != ignore_index].unique().long()
+            if (present >= num_classes).any():
+                raise ValueError(
+                    f'{s.metainfo.get("seg_map_path", "a mask")}: label '
+                    f'{present.max().item()} >= num_classes {num_classes}')
+            y[present] = 1
+            valid.append(bool(present.numel()))
+        labels.append(y)
+    return torch.stack(labels), torch.tensor(valid, device=labels[0].device)
