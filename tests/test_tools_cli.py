@@ -150,4 +150,4 @@ def test_benchmark_tool_runs_and_reports_ratios():
              if line.startswith('| unet')]
     assert len(table) == 2
     # the first row is the reference: all its ratios are 1.00x
-    assert table[0].count('(1.00x)') == 3
+    assert table[0].count('(1.00x)') == 4  # step, img/s, RSS, FLOPs

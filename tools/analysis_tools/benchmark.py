@@ -1,4 +1,5 @@
-"""Training step time, inference throughput and peak memory of segmentors.
+"""Training step time, inference throughput, peak memory and FLOPs of
+segmentors, side by side.
 
 Every config is measured in a fresh child process (so peak memory is its
 own) on the same synthetic batch, and the table shows each model's numbers
@@ -6,14 +7,19 @@ and their ratios to the first config, all from one run: on a shared, noisy
 machine only ratios within one run are comparable.
 
     python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...] \\
-        --shape 96 96 --batch-size 8 --iters 10 [--device cuda] [--out r.json]
+        --shape 96 96 --batch-size 8 --iters 10 [--pixel-labelled 4] \\
+        [--device cuda] [--out r.json]
 
 Training step = data preprocessing + forward + backward + optimizer step
 (AdamW) on a batch of random images with random labels; inference = the
 model's ``predict`` (whole-image mode) on the same batch without gradients.
 Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and the peak
 resident set size of the child process on CPU (model, data and the
-interpreter included).
+interpreter included). FLOPs: one image of the same size, inference
+forward (``mmseg_lrp.utils.flops.get_flops``: the unrolled-LRP model's
+encoder and all K heatmaps). ``--pixel-labelled N`` gives only the first N
+samples masks and the others image-level labels (all-255 masks), as in
+semi-supervised batches, where the unrolled-LRP model decodes only the N.
 """
 import argparse
 import json
@@ -43,6 +49,10 @@ def parse_args():
                         torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
+    parser.add_argument('--pixel-labelled', type=int, default=None,
+                        help='samples of the batch with masks (default: '
+                        'all); the others carry image-level labels only, '
+                        'as in semi-supervised batches')
     parser.add_argument('--phases', nargs='+', default=['train', 'infer'],
                         choices=['train', 'infer'])
     parser.add_argument('--out', help='write the results as JSON here')
@@ -60,7 +70,8 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
     import mmseg_lrp  # noqa: F401
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
-    from mmengine.structures import PixelData
+    from mmengine.structures import LabelData, PixelData
+    from mmseg_lrp.utils.flops import get_flops
 
     if args['threads']:
         torch.set_num_threads(args['threads'])
@@ -74,18 +85,28 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
     h, w = args['shape']
     g = torch.Generator().manual_seed(0)
     meta = dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w))
+    n_pixel = args.get('pixel_labelled')
+    n_pixel = args['batch_size'] if n_pixel is None else n_pixel
+    samples = []
+    for i in range(args['batch_size']):
+        if i < n_pixel:
+            mask = torch.randint(0, num_classes, (1, h, w), generator=g)
+            samples.append(SegDataSample(metainfo=meta,
+                                         gt_sem_seg=PixelData(data=mask)))
+            continue
+        # image-level sample: all-ignore mask, multi-hot image labels
+        labels = (torch.rand(num_classes, generator=g) < 0.3).long()
+        labels[0] = 1
+        samples.append(SegDataSample(
+            metainfo=dict(meta, has_pixel_label=False),
+            gt_sem_seg=PixelData(data=torch.full((1, h, w), 255)),
+            gt_img_labels=LabelData(data=labels)))
     batch = dict(
         inputs=[
             torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
             for _ in range(args['batch_size'])
         ],
-        data_samples=[
-            SegDataSample(
-                metainfo=meta,
-                gt_sem_seg=PixelData(data=torch.randint(
-                    0, num_classes, (1, h, w), generator=g)))
-            for _ in range(args['batch_size'])
-        ])
+        data_samples=samples)
     sync = (torch.cuda.synchronize
             if device.type == 'cuda' else (lambda: None))
     params = sum(p.numel() for p in model.parameters())
@@ -133,6 +154,8 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
         # ru_maxrss is in KiB on Linux
         result['peak_rss_mib'] = resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024
+    # after the memory readings: counting builds a second model
+    result['flops'] = get_flops(cfg, (h, w), args['device'])['flops']
     return result
 
 
@@ -145,7 +168,7 @@ def benchmark(configs: List[str],
         configs: Config files.
         checkpoints: Optional checkpoint per config.
         **kwargs: ``shape, batch_size, iters, warmup, device, threads,
-            phases`` as on the command line.
+            phases, pixel_labelled`` as on the command line.
 
     Returns:
         One dict of results per config, in order.
@@ -166,10 +189,11 @@ def benchmark(configs: List[str],
 def format_table(results: List[dict]) -> str:
     """A markdown table with values and ratios to the first row."""
     cols = [('train_step_s', 'train step (s)', '{:.4f}'),
-            ('infer_img_s', 'inference (img/s)', '{:.1f}'),
+            ('infer_img_s', 'inference (img/s)', '{:.3g}'),
             ('train_peak_mib', 'train peak (MiB)', '{:.0f}'),
             ('infer_peak_mib', 'infer peak (MiB)', '{:.0f}'),
             ('peak_rss_mib', 'peak RSS (MiB)', '{:.0f}'),
+            ('flops', 'GFLOPs (1 image)', None),
             ('params', 'params (M)', None)]
     cols = [c for c in cols if c[0] in results[0]]
     head = ['config'] + [c[1] for c in cols]
@@ -182,6 +206,10 @@ def format_table(results: List[dict]) -> str:
             if key == 'params':
                 cells.append(f'{r[key] / 1e6:.2f}')
                 continue
+            if key == 'flops':
+                ratio = r[key] / base[key] if base[key] else float('nan')
+                cells.append(f'{r[key] / 1e9:.3f} ({ratio:.2f}x)')
+                continue
             ratio = r[key] / base[key] if base[key] else float('nan')
             cells.append(f'{fmt.format(r[key])} ({ratio:.2f}x)')
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -192,10 +220,12 @@ def main():
     args = parse_args()
     kwargs = dict(shape=tuple(args.shape), batch_size=args.batch_size,
                   iters=args.iters, warmup=args.warmup, device=args.device,
-                  threads=args.threads, phases=args.phases)
+                  threads=args.threads, phases=args.phases,
+                  pixel_labelled=args.pixel_labelled)
     results = benchmark(args.configs, args.checkpoint, **kwargs)
     print(f'device={args.device} threads={args.threads or "default"} '
-          f'batch={args.batch_size} shape={tuple(args.shape)} '
+          f'batch={args.batch_size} (pixel-labelled: '
+          f'{"all" if args.pixel_labelled is None else args.pixel_labelled}) shape={tuple(args.shape)} '
           f'iters={args.iters} (ratios relative to the first row)')
     print(format_table(results))
     if args.out:

@@ -10,17 +10,12 @@ only, and loads the plugin.
 import argparse
 import tempfile
 
-import torch
 from mmengine import Config, DictAction
-from mmengine.analysis import get_model_complexity_info
-from mmengine.analysis.print_helper import _format_size
-from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import init_default_scope
 
 import mmseg_lrp  # noqa: F401
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
-from mmseg_lrp.utils import explain_build_errors
+from mmseg_lrp.utils.flops import get_flops
+
+__all__ = ['get_flops']
 
 
 def parse_args():
@@ -40,45 +35,6 @@ def parse_args():
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
     return parser.parse_args()
-
-
-def get_flops(cfg: Config, shape) -> dict:
-    """FLOPs and parameters of ``cfg.model`` on one random image.
-
-    Args:
-        cfg: The config.
-        shape: ``(H, W)`` or ``(S,)`` of the input image.
-
-    Returns:
-        dict: ``flops`` and ``params`` (raw numbers), ``flops_str``,
-        ``params_str`` and the ``input_shape`` after preprocessing.
-    """
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if len(shape) == 1:
-        shape = (shape[0], shape[0])
-    elif len(shape) != 2:
-        raise ValueError(f'invalid input shape {shape}')
-    with explain_build_errors(cfg):
-        model = MODELS.build(cfg.model)
-    if hasattr(model, 'auxiliary_head'):
-        model.auxiliary_head = None
-    if torch.cuda.is_available():
-        model.cuda()
-    model = revert_sync_batchnorm(model)
-    meta = dict(ori_shape=tuple(shape), pad_shape=tuple(shape))
-    data = model.data_preprocessor({
-        'inputs': [torch.rand((3, ) + tuple(shape))],
-        'data_samples': [SegDataSample(metainfo=meta)]
-    })
-    model.eval()
-    outputs = get_model_complexity_info(
-        model, inputs=data['inputs'], show_table=False, show_arch=False)
-    return dict(
-        flops=outputs['flops'],
-        params=outputs['params'],
-        flops_str=_format_size(outputs['flops']),
-        params_str=_format_size(outputs['params']),
-        input_shape=tuple(data['inputs'].shape[-2:]))
 
 
 def main():
