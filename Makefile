@@ -13,7 +13,7 @@ DEMO_CONFIG ?= configs/unrolled_lrp/unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install demo test toy-data clean-demo
+.PHONY: install demo test toy-data toy-experiment clean-demo
 
 $(STAMP): setup.py requirements/*.txt tools/setup_env.py
 	$(PYTHON) tools/setup_env.py --venv $(VENV)
@@ -28,6 +28,10 @@ toy-data: $(STAMP)
 
 demo: toy-data
 	$(PY) tools/demo.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
+
+# the toy side-by-side experiment (about 25 min on 2 cores); writes README's table
+toy-experiment: $(STAMP)
+	$(PY) tools/analysis_tools/toy_experiment.py --plot docs/figures/toy_experiment.png --readme README.md
 
 test: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)

@@ -29,6 +29,15 @@ test_pipeline = [
     dict(type='LoadSemiAnnotations'),
     dict(type='PackSemiSegInputs'),
 ]
+# the image-level pool, named so that derived configs can reuse it
+image_pool = dict(
+    type='VOCImageLabelDataset',
+    data_root=data_root,
+    metainfo=toy_metainfo,
+    data_prefix=dict(img_path='JPEGImages'),
+    exclude_files=['ImageSets/Segmentation/val.txt'],
+    labels_file='ImageLabels.json',
+    pipeline=train_pipeline)
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -46,14 +55,7 @@ train_dataloader = dict(
                     img_path='JPEGImages', seg_map_path='SegmentationClass'),
                 ann_file=pixel_split,
                 pipeline=train_pipeline),
-            dict(
-                type='VOCImageLabelDataset',
-                data_root=data_root,
-                metainfo=toy_metainfo,
-                data_prefix=dict(img_path='JPEGImages'),
-                exclude_files=['ImageSets/Segmentation/val.txt'],
-                labels_file='ImageLabels.json',
-                pipeline=train_pipeline),
+            image_pool,
         ]))
 # mmseg tests one image at a time: image sizes differ within the val set
 val_dataloader = dict(

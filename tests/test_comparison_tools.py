@@ -1,0 +1,159 @@
+"""The side-by-side tools: FLOPs that count the unrolled-LRP decoder, the
+benchmark on semi-supervised batches, and the toy experiment script."""
+import glob
+import importlib.util
+import json
+import os.path as osp
+import statistics
+import subprocess
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import mmseg_lrp  # noqa: F401
+from conftest import ROOT, tool_cmd, tool_env
+
+TOY_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
+LRP_TOY = osp.join(TOY_DIR,
+                   'unrolled-lrp_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py')
+UNET_TOY = osp.join(TOY_DIR, 'unet_r18-c16_1xb8-500iter_toyvoc-pixel-64x64.py')
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, 'tools', 'analysis_tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flops_count_one_decoder_pass_per_class():
+    """Each class adds one LRP backward pass through the encoder, whose
+    FLOPs are about those of the encoder's forward (conv vs transposed
+    conv of the same layers), counted independently on the backbone by
+    torch's own FlopCounterMode (2 FLOPs per multiply-add; mmengine counts
+    one)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    from mmseg_lrp.utils.flops import get_flops
+    flops = {}
+    for k in (7, 14):
+        cfg = Config.fromfile(LRP_TOY)
+        cfg.model.decode_head.num_classes = k
+        flops[k] = get_flops(cfg, (64, 64), 'cpu')['flops']
+    init_default_scope('mmseg')
+    backbone = MODELS.build(Config.fromfile(LRP_TOY).model).backbone
+    backbone.eval()  # (mmpretrain's ResNet.train returns None)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        backbone(torch.rand(1, 3, 64, 64))
+    encoder = counter.get_total_flops() / 2
+    per_class = (flops[14] - flops[7]) / 7
+    assert 0.8 * encoder < per_class < 1.5 * encoder
+    assert flops[7] > 7 * per_class  # encoder + 7 decoder passes
+
+
+@pytest.mark.slow
+def test_benchmark_on_semi_supervised_batches():
+    res = subprocess.run(
+        tool_cmd('analysis_tools/benchmark.py', LRP_TOY, UNET_TOY, '--shape',
+                 32, 32, '--batch-size', 4, '--pixel-labelled', 2, '--iters',
+                 1, '--warmup', 0, '--threads', 1, '--device', 'cpu'),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=tool_env())
+    assert res.returncode == 0, res.stdout[-4000:]
+    assert 'pixel-labelled: 2' in res.stdout
+    header = [line for line in res.stdout.splitlines()
+              if line.startswith('| config')][0]
+    assert 'GFLOPs (1 image)' in header
+    rows = [line for line in res.stdout.splitlines()
+            if line.startswith('| unrolled-lrp') or line.startswith('| unet')]
+    assert len(rows) == 2
+
+
+@pytest.fixture()
+def readme(tmp_path):
+    path = tmp_path / 'README.md'
+    path.write_text('# title\n\nbefore\n<!-- toy-experiment:begin -->\nold\n'
+                    '<!-- toy-experiment:end -->\nafter\n')
+    return path
+
+
+def best_from_scalars(work_dir):
+    """Best val mIoU of a run, read straight from mmengine's scalars."""
+    vals = []
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                   'scalars.json')):
+        with open(path) as f:
+            vals += [json.loads(line)['mIoU'] for line in f
+                     if '"mIoU"' in line]
+    return max(vals)
+
+
+@pytest.mark.slow
+def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
+    tool = load_tool('toy_experiment')
+    work = tmp_path / 'work'
+    argv = ['--data-root', toy_semi, '--work-dir', str(work), '--budgets',
+            '6', '--seeds', '0', '1', '--models', 'unrolled-lrp', 'unet',
+            '--iters', '2', '--stage1-iters', '2', '--jobs', '2',
+            '--plot', str(tmp_path / 'plot.png'), '--readme', str(readme)]
+    table = tool.main(argv)
+    results = json.loads((work / 'results.json').read_text())
+    assert len(results['runs']) == 4
+    for run in results['runs']:
+        model, name = run['work_dir'].split('/')[-2:]
+        seed = int(name.split('seed')[1])
+        assert run['pixel_labels'] == 6 and run['seed'] == seed
+        cfg = Config.fromfile(glob.glob(osp.join(run['work_dir'], '*.py'))[0])
+        assert (cfg.train_dataloader.dataset.datasets[0].ann_file ==
+                f'ImageSets/SemiSeg/paper_6_seed{seed}.txt')
+        assert osp.isfile(osp.join(toy_semi, 'ImageSets', 'SemiSeg',
+                                   f'paper_6_seed{seed}.txt'))
+        log = (work / 'logs' / f'{model}_n6_seed{seed}.log').read_text()
+        assert 'stage1/best_cls_mAP_iter_' in log  # started from stage 1
+    # the table's mean ± std is that of the runs' own logs
+    for model, label in (('unrolled-lrp', 'unrolled LRP'), ('unet', 'UNet')):
+        bests = [best_from_scalars(str(work / model / f'n6_seed{s}'))
+                 for s in (0, 1)]
+        row = [line for line in table.splitlines()
+               if line.startswith(f'| {label} ')][0]
+        assert (f'{statistics.mean(bests):.2f} ± '
+                f'{statistics.stdev(bests):.2f}') in row
+    text = readme.read_text()
+    assert text.startswith('# title\n\nbefore\n<!-- toy-experiment:begin')
+    assert text.endswith('<!-- toy-experiment:end -->\nafter\n')
+    assert 'old' not in text and table in text and '](plot.png)' in text
+    assert (tmp_path / 'plot.png').read_bytes()[:4] == b'\x89PNG'
+    # a second call keeps the finished runs
+    capsys.readouterr()
+    tool.main(argv)
+    out = capsys.readouterr().out
+    assert out.count('finished before, kept') == 5  # stage 1 + 4 runs
+    assert len(glob.glob(str(work / 'unet' / 'n6_seed0' / '2*'))) == 1
+
+
+def test_toy_experiment_rejects_bad_input(toy_semi, tmp_path):
+    tool = load_tool('toy_experiment')
+    with pytest.raises(ValueError, match='budget 500: .* 12 pixel-labelled'):
+        tool.prepare_data(toy_semi, 0, [500], [0])
+    bare = tmp_path / 'README.md'
+    bare.write_text('# no block\n')
+    with pytest.raises(ValueError, match='README.md: no <!-- toy-exp'):
+        tool.write_readme(str(bare), 'table')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'path', sorted(glob.glob(osp.join(TOY_DIR, '[a-z]*.py'))),
+    ids=lambda p: osp.basename(p))
+def test_toy_experiment_configs_train_and_validate(path, toy_semi, tmp_path):
+    """Every config of the toy experiment trains one iteration and
+    validates (the script itself runs two of them above)."""
+    from mmengine.runner import Runner
+    from test_voc_configs import toy_overrides
+    cfg = toy_overrides(Config.fromfile(path), toy_semi, tmp_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert 0 <= runner.message_hub.get_scalar('val/mIoU').current() <= 100

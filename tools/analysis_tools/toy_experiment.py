@@ -1,0 +1,421 @@
+"""The toy side-by-side experiment: unrolled LRP (semi-supervised) against
+the supervised UNet and DeepLabV3 and the multi-task UNet, at several
+pixel-label budgets and seeds, on CPU.
+
+    python tools/analysis_tools/toy_experiment.py \\
+        [--budgets 10 30 120] [--seeds 0 1 2] [--iters 500] [--jobs 2] \\
+        [--readme README.md] [--plot docs/figures/toy_experiment.png]
+
+The paper's protocol, scaled down to a few CPU minutes:
+
+1. Data: a toy VOC (``mmseg_lrp.datasets.make_toy_voc``, the generator of
+   the embedded data) with 120 pixel-labelled train images, 80 val images
+   and ``--image-pool`` image-level-only images, its label cache and one
+   paper-protocol split file per (budget, seed)
+   (``make_voc_splits.py``; a budget of all 120 is the whole train list).
+2. Stage 1: the ResNet-18-c16 classifier is trained for classification
+   only on the image-level pool; its best checkpoint (val cls/mAP)
+   initialises every model: the backbone of all four, the classifier of the
+   LRP model (``load_from``).
+3. Every (model, budget, seed) trains with the plugin's ``tools/train.py``
+   and the configs of ``configs/toy_experiment/`` (same encoder, crop,
+   batch 8, AdamW 1e-3, ``--iters`` iterations, validation at the middle
+   and the end, best val mIoU kept): unrolled LRP and the multi-task UNet
+   on 4 pixel-labelled + 4 image-level samples per batch, UNet and
+   DeepLabV3 on 8 pixel-labelled samples.
+4. The best val mIoU of every run (standard protocol: full resolution, 255
+   ignored), mean ± sample std over seeds, as a markdown table
+   (``{work_dir}/results.md``, all runs in ``results.json``), a plot of
+   mIoU against pixel labels, and, with ``--readme``, both written into the
+   README between ``<!-- toy-experiment:begin -->`` and
+   ``<!-- toy-experiment:end -->``.
+
+Finished runs (final validation logged) are kept and not rerun; delete the
+work dir (or pass ``--force``) to start over.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+HERE = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(osp.dirname(HERE))
+sys.path.insert(0, ROOT)  # noqa: E402 (run from a checkout)
+
+from mmseg_lrp.utils.results import read_run, summarize  # noqa: E402
+
+CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
+STAGE1_CONFIG = osp.join(
+    CONFIG_DIR, 'unrolled-lrp_r18-c16_1xb8-1500iter_toyvoc-cls-64x64.py')
+# model key -> its config in configs/toy_experiment
+MODELS: Dict[str, str] = {
+    'unrolled-lrp': 'unrolled-lrp_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py',
+    'unet': 'unet_r18-c16_1xb8-500iter_toyvoc-pixel-64x64.py',
+    'deeplabv3': 'deeplabv3_r18-c16-d8_1xb8-500iter_toyvoc-pixel-64x64.py',
+    'unet-multitask':
+    'unet-multitask_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py',
+}
+LABELS = {
+    'unrolled-lrp': 'unrolled LRP (semi-sup.)',
+    'unet': 'UNet (sup.)',
+    'deeplabv3': 'DeepLabV3 (sup.)',
+    'unet-multitask': 'multi-task UNet (semi-sup.)',
+}
+BEGIN, END = '<!-- toy-experiment:begin -->', '<!-- toy-experiment:end -->'
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--data-root', default='data/toy_voc_semi/VOC2012',
+                   help='toy VOC to use; generated there if missing')
+    p.add_argument('--image-pool', type=int, default=2000,
+                   help='image-level-only images when generating the data')
+    p.add_argument('--work-dir', default='work_dirs/toy_experiment')
+    p.add_argument('--models', nargs='+', default=list(MODELS),
+                   choices=list(MODELS))
+    p.add_argument('--budgets', nargs='+', type=int, default=[10, 30, 120],
+                   help='pixel-labelled images per run')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
+                   help='seed of the split file and of the training')
+    p.add_argument('--iters', type=int, default=500)
+    p.add_argument('--stage1-iters', type=int, default=1500,
+                   help='stage-1 classifier iterations (0: no stage 1, '
+                   'every model starts from random weights)')
+    p.add_argument('--jobs', type=int, default=2,
+                   help='runs in parallel')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch threads per run')
+    p.add_argument('--plot', default=None, help='write the plot here')
+    p.add_argument('--readme', default=None,
+                   help='write table and plot into this README')
+    p.add_argument('--force', action='store_true',
+                   help='rerun finished runs')
+    return p.parse_args(argv)
+
+
+# -- data ---------------------------------------------------------------------
+def prepare_data(root: str, image_pool: int, budgets: Sequence[int],
+                 seeds: Sequence[int]) -> None:
+    """Generate the toy VOC if missing, then the label cache and the split
+    files (each written once)."""
+    if not osp.isdir(osp.join(root, 'JPEGImages')):
+        from mmseg_lrp.datasets import make_toy_voc
+        print(f'generating the toy VOC in {root} ({image_pool} image-level '
+              'images) ...', flush=True)
+        make_toy_voc(root, num_images=120 + 80 + image_pool,
+                     num_seg_train=120, num_seg_val=80, seed=0)
+    if not osp.isfile(osp.join(root, 'ImageLabels.json')):
+        run_tool('dataset_converters/voc_image_labels.py', root)
+    with open(osp.join(root, 'ImageSets', 'Segmentation', 'train.txt')) as f:
+        num_train = sum(1 for line in f if line.strip())
+    for n in budgets:
+        if not 0 < n <= num_train:
+            raise ValueError(f'budget {n}: {root} has {num_train} '
+                             'pixel-labelled train images')
+        missing = [s for s in seeds if not osp.isfile(split_path(root, n, s))]
+        for s in missing:
+            run_tool('dataset_converters/make_voc_splits.py', root, '--num',
+                     n, '--seed', s)
+
+
+def split_file(n: int, seed: int) -> str:
+    return f'ImageSets/SemiSeg/paper_{n}_seed{seed}.txt'
+
+
+def split_path(root: str, n: int, seed: int) -> str:
+    return osp.join(root, split_file(n, seed))
+
+
+def run_tool(script: str, *args) -> None:
+    cmd = [sys.executable, osp.join(ROOT, 'tools', script)] + [
+        str(a) for a in args
+    ]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+# -- runs ---------------------------------------------------------------------
+class Run:
+    """One tools/train.py call."""
+
+    def __init__(self, name: str, config: str, work_dir: str,
+                 options: List[str], iters: int,
+                 metric: str = 'mIoU') -> None:
+        self.name, self.config, self.work_dir = name, config, work_dir
+        self.options, self.iters, self.metric = options, iters, metric
+
+    def finished(self) -> bool:
+        """Whether the final validation (iteration ``iters``) is logged."""
+        for path in glob.glob(osp.join(self.work_dir, '*', 'vis_data',
+                                       'scalars.json')):
+            with open(path) as f:
+                for line in f:
+                    rec = json.loads(line)
+                    if rec.get('step') == self.iters and 'mIoU' in rec:
+                        return True
+        return False
+
+    def command(self) -> List[str]:
+        return [sys.executable, osp.join(ROOT, 'tools', 'train.py'),
+                self.config, '--work-dir', self.work_dir,
+                '--cfg-options'] + self.options
+
+
+def data_options(root: str, pools: int) -> List[str]:
+    opts = [f'train_dataloader.dataset.datasets.{i}.data_root={root}'
+            for i in range(pools)]
+    return opts + [f'val_dataloader.dataset.data_root={root}']
+
+
+def loader_options() -> List[str]:
+    # one loader worker per run: the runs themselves share the cores
+    return ['train_dataloader.num_workers=1',
+            'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False']
+
+
+def stage1_run(args) -> Run:
+    opts = data_options(args.data_root, 1) + loader_options() + [
+        f'train_cfg.max_iters={args.stage1_iters}',
+        f'train_cfg.val_interval={max(args.stage1_iters // 3, 1)}',
+        f'default_hooks.checkpoint.interval={max(args.stage1_iters // 3, 1)}',
+        'randomness.seed=0',
+    ]
+    return Run('stage1', STAGE1_CONFIG, osp.join(args.work_dir, 'stage1'),
+               opts, args.stage1_iters, metric='cls/mAP')
+
+
+def model_run(args, model: str, n: int, seed: int,
+              stage1_ckpt: Optional[str]) -> Run:
+    half = max(args.iters // 2, 1)
+    opts = data_options(args.data_root, 2) + loader_options() + [
+        f'train_dataloader.dataset.datasets.0.ann_file={split_file(n, seed)}',
+        f'randomness.seed={seed}',
+        f'train_cfg.max_iters={args.iters}',
+        f'train_cfg.val_interval={half}',
+        f'default_hooks.checkpoint.interval={half}',
+    ]
+    if stage1_ckpt and model == 'unrolled-lrp':
+        opts.append(f'load_from={stage1_ckpt}')  # encoder and classifier
+    elif stage1_ckpt:
+        opts += ['model.backbone.init_cfg.type=Pretrained',
+                 f'model.backbone.init_cfg.checkpoint={stage1_ckpt}',
+                 'model.backbone.init_cfg.prefix=backbone.']
+    if stage1_ckpt and model == 'unet-multitask':
+        opts += ['model.auxiliary_head.init_cfg.type=Pretrained',
+                 f'model.auxiliary_head.init_cfg.checkpoint={stage1_ckpt}',
+                 'model.auxiliary_head.init_cfg.prefix=decode_head.']
+    return Run(f'{model}_n{n}_seed{seed}', osp.join(CONFIG_DIR, MODELS[model]),
+               osp.join(args.work_dir, model, f'n{n}_seed{seed}'), opts,
+               args.iters)
+
+
+def execute(runs: Sequence[Run], jobs: int, threads: int,
+            log_dir: str, force: bool = False) -> int:
+    """Run ``runs`` with at most ``jobs`` at a time; stop at the first
+    failure, naming its log. Returns how many were finished before (kept,
+    not rerun)."""
+    os.makedirs(log_dir, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    todo = [r for r in runs if force or not r.finished()]
+    for r in runs:
+        if r not in todo:
+            print(f'  {r.name}: finished before, kept', flush=True)
+    kept = len(runs) - len(todo)
+    running = []
+    while todo or running:
+        while todo and len(running) < jobs:
+            r = todo.pop(0)
+            # an unfinished run starts over (its logs would mix otherwise)
+            shutil.rmtree(r.work_dir, ignore_errors=True)
+            log = open(osp.join(log_dir, f'{r.name}.log'), 'w')
+            proc = subprocess.Popen(r.command(), stdout=log,
+                                    stderr=subprocess.STDOUT, env=env)
+            running.append((r, proc, log, time.time()))
+        time.sleep(0.5)
+        for item in list(running):
+            r, proc, log, start = item
+            if proc.poll() is None:
+                continue
+            log.close()
+            running.remove(item)
+            if proc.returncode:
+                for _, other, _, _ in running:
+                    other.kill()
+                raise RuntimeError(f'{r.name} failed (exit {proc.returncode})'
+                                   f', see {log.name}')
+            best = read_run(r.work_dir, r.metric)
+            print(f'  {r.name}: best val {r.metric} {best["best"]:.2f} '
+                  f'(iteration {best["step"]}), {time.time() - start:.0f} s',
+                  flush=True)
+    return kept
+
+
+def stage1_checkpoint(work_dir: str) -> str:
+    found = glob.glob(osp.join(work_dir, 'best_cls_mAP_iter_*.pth'))
+    if not found:
+        raise FileNotFoundError(f'{work_dir}: no best_cls_mAP_iter_*.pth '
+                                '(stage 1 did not finish)')
+    return max(found, key=osp.getmtime)
+
+
+# -- report -------------------------------------------------------------------
+def reference_levels(root: str) -> Dict[str, float]:
+    """What trivial predictors score on the val set, to read the table
+    against: ``background_miou``, the mIoU of predicting background
+    everywhere (background IoU = its share of the labelled pixels, every
+    other class present 0), and ``random_map``, the expected mAP of a
+    classifier ranking at random (the mean share of val images showing a
+    class)."""
+    import numpy as np
+    from PIL import Image
+
+    from mmseg_lrp.datasets.voc_labels import read_id_list, read_label_cache
+    ids = read_id_list(osp.join(root, 'ImageSets', 'Segmentation',
+                                'val.txt'))
+    bg = labelled = 0
+    present = set()
+    for i in ids:
+        mask = np.array(Image.open(osp.join(root, 'SegmentationClass',
+                                            f'{i}.png')))
+        valid = mask[mask != 255]
+        bg += int((valid == 0).sum())
+        labelled += valid.size
+        present |= set(np.unique(valid).tolist())
+    labels = read_label_cache(osp.join(root, 'ImageLabels.json'), ids)
+    classes = sorted({c for i in ids for c in labels[i]})
+    share = [sum(c in labels[i] for i in ids) / len(ids) for c in classes]
+    return dict(background_miou=100 * bg / labelled / len(present),
+                random_map=100 * sum(share) / len(share))
+
+
+def pivot_table(rows: Sequence[dict], models: Sequence[str],
+                budgets: Sequence[int]) -> str:
+    """Models as rows, budgets as columns, mean ± std (n runs)."""
+    cell = {(r['model'], r['pixel_labels']): r for r in rows}
+    head = ['model'] + [f'{n} pixel labels' for n in budgets]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for m in models:
+        key = '_'.join(MODELS[m].split('_')[:2])
+        cells = [LABELS[m]]
+        for n in budgets:
+            r = cell.get((key, n))
+            cells.append('–' if r is None else
+                         f"{r['mean']:.2f} ± {r['std']:.2f}")
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(rows: Sequence[dict], models: Sequence[str], path: str,
+         title: str, background_miou: Optional[float] = None) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for m in models:
+        key = '_'.join(MODELS[m].split('_')[:2])
+        rs = sorted((r for r in rows if r['model'] == key),
+                    key=lambda r: r['pixel_labels'])
+        ax.errorbar([r['pixel_labels'] for r in rs],
+                    [r['mean'] for r in rs], yerr=[r['std'] for r in rs],
+                    marker='o', capsize=3, label=LABELS[m])
+    if background_miou is not None:
+        ax.axhline(background_miou, color='grey', linestyle='--',
+                   linewidth=1, label='background everywhere')
+    ax.set_xscale('log')
+    ns = sorted({r['pixel_labels'] for r in rows})
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_xlabel('pixel-labelled training images')
+    ax.set_ylabel('best val mIoU (%)')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_readme(readme: str, block: str) -> None:
+    with open(readme) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        raise ValueError(f'{readme}: no {BEGIN} ... {END} block to replace')
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(readme, 'w') as f:
+        f.write(head + BEGIN + '\n' + block.strip() + '\n' + END + tail)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    start = time.time()
+    args.data_root = osp.abspath(args.data_root)
+    args.work_dir = osp.abspath(args.work_dir)
+    logs = osp.join(args.work_dir, 'logs')
+    prepare_data(args.data_root, args.image_pool, args.budgets, args.seeds)
+    ckpt = None
+    if args.stage1_iters:
+        print(f'stage 1: classifier, {args.stage1_iters} iterations',
+              flush=True)
+        s1 = stage1_run(args)
+        execute([s1], 1, args.threads * args.jobs, logs, args.force)
+        ckpt = stage1_checkpoint(s1.work_dir)
+    runs = [model_run(args, m, n, s, ckpt) for s in args.seeds
+            for n in args.budgets for m in args.models]
+    print(f'{len(runs)} runs, {args.jobs} at a time, {args.threads} '
+          f'thread(s) each', flush=True)
+    kept = execute(runs, args.jobs, args.threads, logs, args.force)
+    results = [read_run(r.work_dir) for r in runs]
+    rows = summarize(results)
+    ref = reference_levels(args.data_root)
+    minutes = (time.time() - start) / 60
+    setting = (
+        f'{len(runs)} runs ({len(args.models)} models × budgets '
+        f'{", ".join(map(str, args.budgets))} × seeds '
+        f'{", ".join(map(str, args.seeds))}), {args.iters} iterations each'
+        + (f' after a {args.stage1_iters}-iteration stage-1 classifier '
+           f'(val mAP {read_run(s1.work_dir, "cls/mAP")["best"]:.1f}; '
+           f'ranking at random: {ref["random_map"]:.1f})'
+           if ckpt else ', random init') +
+        f'; {minutes:.1f} min wall on {os.cpu_count()} CPU cores '
+        f'({args.jobs} runs at a time'
+        + (f'; {kept} runs kept from an earlier call' if kept else '') + ')')
+    table = pivot_table(rows, args.models, args.budgets)
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(setting=setting, reference=ref, runs=results,
+                       rows=rows), f, indent=1)
+    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    reading = (f'Predicting background everywhere scores '
+               f'{ref["background_miou"]:.2f} mIoU.')
+    print('\n' + setting + '\nbest val mIoU (toy VOC val, standard '
+          'protocol), mean ± std over seeds:\n' + table + '\n' + reading)
+    if args.plot:
+        plot(rows, args.models, args.plot,
+             f'toy VOC, {len(args.seeds)} seeds, {args.iters} iterations',
+             ref['background_miou'])
+        print(f'plot: {args.plot}')
+    if args.readme:
+        block = [f'`python tools/analysis_tools/toy_experiment.py` — '
+                 f'{setting}. Best val mIoU (toy VOC val, 80 images, '
+                 'standard protocol), mean ± sample std over seeds:', '',
+                 table, '', reading]
+        if args.plot:
+            rel = osp.relpath(osp.abspath(args.plot),
+                              osp.dirname(osp.abspath(args.readme)))
+            block += ['', f'![toy experiment]({rel})']
+        write_readme(args.readme, '\n'.join(block))
+        print(f'README block written: {args.readme}')
+    return table
+
+
+if __name__ == '__main__':
+    main()
