@@ -4,7 +4,7 @@
 # samples).
 _base_ = [
     '../_base_/models/deeplabv3_r50-d8.py',
-    './_toy_recipe.py',
+    './_base_/toy_recipe.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

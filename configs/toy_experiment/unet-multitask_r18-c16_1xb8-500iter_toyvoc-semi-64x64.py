@@ -3,7 +3,7 @@
 # (4 pixel-labelled + 4 image-level).
 _base_ = [
     '../_base_/models/unet-multitask_r50.py',
-    './_toy_recipe.py',
+    './_base_/toy_recipe.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

@@ -3,7 +3,7 @@
 # pixel-labelled samples; the image-level pool is never read).
 _base_ = [
     '../_base_/models/unet_r50.py',
-    './_toy_recipe.py',
+    './_base_/toy_recipe.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

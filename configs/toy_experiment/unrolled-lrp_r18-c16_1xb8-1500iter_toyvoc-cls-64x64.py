@@ -4,7 +4,7 @@
 # experiment (backbone.*; the LRP model also takes its classifier).
 _base_ = [
     '../_base_/models/unrolled-lrp_r50.py',
-    './_toy_recipe.py',
+    './_base_/toy_recipe.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

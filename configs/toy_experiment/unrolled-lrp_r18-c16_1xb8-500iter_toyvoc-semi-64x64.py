@@ -4,7 +4,7 @@
 # tools/analysis_tools/toy_experiment.py (default: paper_30_seed0).
 _base_ = [
     '../_base_/models/unrolled-lrp_r50.py',
-    './_toy_recipe.py',
+    './_base_/toy_recipe.py',
 ]
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),

@@ -4,9 +4,9 @@
 # ImageNet weights offline), 64x64 crops, batch 8, AdamW 1e-3 constant,
 # validation at the middle and the end, best val mIoU kept.
 _base_ = [
-    '../_base_/datasets/toy_voc-semi.py',
+    '../../_base_/datasets/toy_voc-semi.py',
     'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/adamw-1e-5_20k.py',
+    '../../_base_/schedules/adamw-1e-5_20k.py',
 ]
 crop_size = (64, 64)
 toy_resnet = dict(
