@@ -29,6 +29,30 @@ def _pixel_budget(cfg: Config) -> Optional[int]:
     return None
 
 
+def _scalar_files(work_dir: str) -> List[str]:
+    return sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+
+
+def val_records(work_dir: str, metric: str = 'mIoU') -> List[dict]:
+    """Every logged record of a work dir that holds ``metric`` (the
+    validations), oldest run first; empty if nothing was logged."""
+    vals = []
+    for path in _scalar_files(work_dir):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if metric in rec:
+                    vals.append(rec)
+    return vals
+
+
+def model_key(config: str) -> str:
+    """The model name of a config file name: its first two ``_`` parts
+    (``unet_r50_1xb10-...`` -> ``unet_r50``), as runs are grouped."""
+    return '_'.join(osp.basename(config).split('_')[:2])
+
+
 def read_run(work_dir: str, metric: str = 'mIoU') -> dict:
     """The best validation result of one run.
 
@@ -43,19 +67,12 @@ def read_run(work_dir: str, metric: str = 'mIoU') -> dict:
         ``best`` (value of ``metric``), ``step`` (its iteration) and
         ``metrics`` (all validation metrics at that step).
     """
-    scalars = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                        'scalars.json')))
+    scalars = _scalar_files(work_dir)
     if not scalars:
         raise FileNotFoundError(
             f'{work_dir}: no */vis_data/scalars.json (not an mmengine work '
             'dir, or the run never logged)')
-    vals = []
-    for path in scalars:
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if metric in rec:
-                    vals.append(rec)
+    vals = val_records(work_dir, metric)
     if not vals:
         raise ValueError(f'{work_dir}: no validation result with {metric!r}')
     best = max(vals, key=lambda r: r[metric])
@@ -67,7 +84,7 @@ def read_run(work_dir: str, metric: str = 'mIoU') -> dict:
     return dict(
         work_dir=work_dir,
         config=config,
-        model='_'.join(config.split('_')[:2]),
+        model=model_key(config),
         pixel_labels=_pixel_budget(cfg),
         seed=(cfg.get('randomness', None) or {}).get('seed'),
         best=best[metric],

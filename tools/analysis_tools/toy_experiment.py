@@ -48,7 +48,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, ROOT)  # noqa: E402 (run from a checkout)
 
-from mmseg_lrp.utils.results import read_run, summarize  # noqa: E402
+from mmseg_lrp.utils.results import (model_key, read_run,  # noqa: E402
+                                     summarize, val_records)
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
 STAGE1_CONFIG = osp.join(
@@ -151,14 +152,8 @@ class Run:
 
     def finished(self) -> bool:
         """Whether the final validation (iteration ``iters``) is logged."""
-        for path in glob.glob(osp.join(self.work_dir, '*', 'vis_data',
-                                       'scalars.json')):
-            with open(path) as f:
-                for line in f:
-                    rec = json.loads(line)
-                    if rec.get('step') == self.iters and 'mIoU' in rec:
-                        return True
-        return False
+        return any(rec.get('step') == self.iters
+                   for rec in val_records(self.work_dir))
 
     def command(self) -> List[str]:
         return [sys.executable, osp.join(ROOT, 'tools', 'train.py'),
@@ -302,7 +297,7 @@ def pivot_table(rows: Sequence[dict], models: Sequence[str],
     head = ['model'] + [f'{n} pixel labels' for n in budgets]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for m in models:
-        key = '_'.join(MODELS[m].split('_')[:2])
+        key = model_key(MODELS[m])
         cells = [LABELS[m]]
         for n in budgets:
             r = cell.get((key, n))
@@ -319,7 +314,7 @@ def plot(rows: Sequence[dict], models: Sequence[str], path: str,
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     for m in models:
-        key = '_'.join(MODELS[m].split('_')[:2])
+        key = model_key(MODELS[m])
         rs = sorted((r for r in rows if r['model'] == key),
                     key=lambda r: r['pixel_labels'])
         ax.errorbar([r['pixel_labels'] for r in rs],
