@@ -1,3 +1,4 @@
+import logging
 import os
 import os.path as osp
 import sys
@@ -15,6 +16,35 @@ SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: end-to-end tests (runner, CLI)')
+
+
+def _family(cls):
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _family(sub)
+
+
+@pytest.fixture(autouse=True)
+def fresh_runner_globals():
+    """Each test starts without the previous test's runner globals.
+
+    mmengine keeps visualizers, loggers and message hubs as named,
+    process-wide instances, and mmseg's runtime names its visualizer
+    'visualizer': a second in-process Runner would reuse the first one's
+    (its save_dir inside a temporary directory pytest has since deleted).
+    """
+    yield
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.visualization import Visualizer
+    for cls in _family(Visualizer):
+        cls._instance_dict.clear()
+    for logger in MMLogger._instance_dict.values():
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.FileHandler):
+                handler.close()
+                logger.removeHandler(handler)
+    MMLogger._instance_dict.clear()
+    MessageHub._instance_dict.clear()
 
 
 @pytest.fixture(scope='session')

@@ -40,11 +40,12 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.work_dir = tempfile.mkdtemp()
     cfg.log_level = 'WARN'
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    result = get_flops(cfg, args.shape)
+    with tempfile.TemporaryDirectory(prefix='get_flops-') as work_dir:
+        cfg.work_dir = work_dir  # nothing is kept; the runner needs one
+        result = get_flops(cfg, args.shape)
     split_line = '=' * 30
     print(f'{split_line}\nCompute type: direct: randomly generate a picture\n'
           f'Input shape: {result["input_shape"]}\n'
