@@ -126,7 +126,7 @@ def test_image_cls_head_loss_matches_torch():
                                oracle_cls_loss(logits[:3], labels))
 
 
-def tiny_multitask():
+def tiny_multitask_cfg():
     cfg = Config.fromfile(osp.join(MODELS_DIR, 'unet-multitask_r50.py'))
     cfg.model.backbone.update(TINY_RESNET)
     cfg.model.decode_head.update(in_channels=TINY_CHANNELS,
@@ -134,8 +134,12 @@ def tiny_multitask():
                                  num_classes=5)
     cfg.model.auxiliary_head.update(in_channels=64, num_classes=5)
     cfg.model.data_preprocessor.size = (32, 32)
+    return cfg.model
+
+
+def tiny_multitask():
     torch.manual_seed(0)
-    model = build(cfg.model)
+    model = build(tiny_multitask_cfg())
     model.init_weights()
     return model
 
@@ -171,6 +175,53 @@ def test_multitask_unet_losses_on_a_mixed_batch():
     # prediction is plain mmseg segmentation
     out = model.predict(inputs[:1], samples[:1])
     assert out[0].pred_sem_seg.data.shape == (1, 32, 32)
+
+
+def classifier_oracle(model, inputs):
+    """Image logits by hand: global average pool of the last stage, then the
+    1x1 conv's weights as a matrix."""
+    with torch.no_grad():
+        pooled = model.backbone(inputs)[-1].mean((2, 3))
+    conv = model.auxiliary_head.conv_seg
+    return pooled @ conv.weight.flatten(1).T + conv.bias
+
+
+@pytest.mark.parametrize('test_cfg', [
+    dict(mode='whole'),
+    dict(mode='slide', crop_size=(16, 16), stride=(12, 12)),
+])
+def test_multitask_predict_adds_the_classifier_logits(test_cfg):
+    """Segmentation output = mmseg's EncoderDecoder with the same weights
+    (loaded strictly: same checkpoint keys); pred_img_logits = the
+    classifier computed by hand on the whole image."""
+    model = tiny_multitask().eval()
+    model.test_cfg = Config(test_cfg)
+    cfg = tiny_multitask_cfg()
+    assert cfg.type == 'MultiTaskEncoderDecoder'
+    cfg.type = 'EncoderDecoder'
+    plain = build(cfg)
+    plain.load_state_dict(model.state_dict(), strict=True)
+    plain.eval().test_cfg = Config(test_cfg)
+    samples, _ = mixed_batch()
+    copies = [s.clone() for s in samples[:2]]  # predict fills them in place
+    inputs = torch.rand(2, 3, 32, 32) * 255
+    with torch.no_grad():
+        got = model.predict(inputs, samples[:2])
+        want = plain.predict(inputs, copies)
+    oracle = classifier_oracle(model, inputs)
+    for g, w, z in zip(got, want, oracle):
+        torch.testing.assert_close(g.seg_logits.data, w.seg_logits.data)
+        assert torch.equal(g.pred_sem_seg.data, w.pred_sem_seg.data)
+        torch.testing.assert_close(g.pred_img_logits.data, z)
+        assert 'pred_img_logits' not in w
+
+
+def test_multitask_segmentor_needs_one_classifier_head():
+    cfg = Config.fromfile(osp.join(MODELS_DIR, 'unet-multitask_r50.py'))
+    cfg.model.auxiliary_head = None
+    with pytest.raises(TypeError, match='exactly one auxiliary_head of '
+                       'type ImageClsHead, got 0'):
+        build(cfg.model)
 
 
 def test_deeplabv3_backbone_is_dilated_resnet():

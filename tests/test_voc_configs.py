@@ -111,6 +111,11 @@ def test_voc_config_trains_and_validates(path, toy_semi, tmp_path):
     runner.train()
     metrics = runner.message_hub.get_scalar('val/mIoU').current()
     assert 0 <= metrics <= 100
+    if 'voc12-semi' in path or 'voc12-cls' in path:
+        # every model with a classifier (unrolled LRP, multi-task UNet)
+        # reports it, so the classifiers compare too
+        cls_map = runner.message_hub.get_scalar('val/cls/mAP').current()
+        assert 0 <= cls_map <= 100
     if 'voc12-cls' in path:  # stage 1 keeps the best classifier
         assert glob.glob(str(tmp_path / 'best_cls_mAP_iter_1.pth'))
     else:

@@ -23,3 +23,8 @@ model = dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth',
             prefix='backbone.')))
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='MultiLabelClsMetric'),
+]
+test_evaluator = val_evaluator

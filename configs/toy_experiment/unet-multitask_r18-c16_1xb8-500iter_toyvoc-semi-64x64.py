@@ -13,3 +13,8 @@ model = dict(
         dec_channels=(64, 32, 16, 16, 16),
         num_classes=7),
     auxiliary_head=dict(in_channels=128, num_classes=7))
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='MultiLabelClsMetric'),
+]
+test_evaluator = val_evaluator

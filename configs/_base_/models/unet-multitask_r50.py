@@ -4,9 +4,12 @@
 # with its loss: SegClsLoss's loss_cls, background weight 0), trained on the
 # same mixed batches: segmentation loss on the pixel-labelled samples,
 # classification loss on all. mmseg's EncoderDecoder with ImageClsHead as the
-# auxiliary head; its loss is logged as aux.loss_cls.
+# auxiliary head (its loss is logged as aux.loss_cls), as
+# MultiTaskEncoderDecoder, whose predict also returns the classifier's image
+# logits for MultiLabelClsMetric (cls/mAP, as the unrolled-LRP model).
 _base_ = ['./unet_r50.py']
 model = dict(
+    type='MultiTaskEncoderDecoder',
     auxiliary_head=dict(
         type='ImageClsHead',
         in_channels=2048,

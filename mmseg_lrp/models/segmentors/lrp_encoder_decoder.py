@@ -1,7 +1,6 @@
 """Encoder-decoder whose decoder is the encoder's unrolled LRP pass."""
 from typing import Optional
 
-from mmengine.structures import LabelData
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
@@ -10,7 +9,7 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 from mmseg_lrp.lrp import TapeRecorder
 from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
-from ..utils import check_lrp_backbone
+from ..utils import attach_img_logits, batch_img_metas, check_lrp_backbone
 
 
 @MODELS.register_module()
@@ -95,13 +94,7 @@ class LRPEncoderDecoder(EncoderDecoder):
         pass as the heatmaps; in ``slide`` mode from one extra encoder pass
         over the whole (padded) input.
         """
-        if data_samples is not None:
-            metas = [s.metainfo for s in data_samples]
-        else:
-            metas = [
-                dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
-                     pad_shape=inputs.shape[2:], padding_size=[0, 0, 0, 0])
-            ] * inputs.shape[0]
+        metas = batch_img_metas(inputs, data_samples)
         head = self.decode_head
         if self.test_cfg.get('mode', 'whole') == 'whole':
             feats = self.extract_feat(inputs)
@@ -112,7 +105,5 @@ class LRPEncoderDecoder(EncoderDecoder):
             seg_logits = self.inference(inputs, metas)
             logits, _ = head.classify(
                 LRPFeatures(self.backbone(inputs), []))
-        results = self.postprocess_result(seg_logits, data_samples)
-        for r, z in zip(results, logits):
-            r.set_data(dict(pred_img_logits=LabelData(data=z)))
-        return results
+        return attach_img_logits(
+            self.postprocess_result(seg_logits, data_samples), logits)
