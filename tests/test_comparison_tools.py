@@ -80,15 +80,16 @@ def readme(tmp_path):
     return path
 
 
-def best_from_scalars(work_dir):
-    """Best val mIoU of a run, read straight from mmengine's scalars."""
+def best_from_scalars(work_dir, key='mIoU'):
+    """Best val mIoU of a run, read straight from mmengine's scalars, or
+    the value of ``key`` at that validation (the first best)."""
     vals = []
     for path in glob.glob(osp.join(work_dir, '*', 'vis_data',
                                    'scalars.json')):
         with open(path) as f:
-            vals += [json.loads(line)['mIoU'] for line in f
-                     if '"mIoU"' in line]
-    return max(vals)
+            vals += [json.loads(line) for line in f if '"mIoU"' in line]
+    best = max(v['mIoU'] for v in vals)
+    return [v[key] for v in vals if v['mIoU'] == best][0]
 
 
 @pytest.mark.slow
@@ -121,6 +122,13 @@ def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
                if line.startswith(f'| {label} ')][0]
         assert (f'{statistics.mean(bests):.2f} ± '
                 f'{statistics.stdev(bests):.2f}') in row
+    # and the classifier table lists the LRP model's cls mAP, not the UNet's
+    cls_part = table.split('Their classifiers')[1]
+    maps = [best_from_scalars(str(work / 'unrolled-lrp' / f'n6_seed{s}'),
+                              'cls/mAP') for s in (0, 1)]
+    assert (f'| unrolled LRP (semi-sup.) | {statistics.mean(maps):.2f} |'
+            in cls_part)
+    assert '| UNet' not in cls_part
     text = readme.read_text()
     assert text.startswith('# title\n\nbefore\n<!-- toy-experiment:begin')
     assert text.endswith('<!-- toy-experiment:end -->\nafter\n')
@@ -157,3 +165,6 @@ def test_toy_experiment_configs_train_and_validate(path, toy_semi, tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert 0 <= runner.message_hub.get_scalar('val/mIoU').current() <= 100
+    if '-semi' in path or '-cls' in path:  # the models with a classifier
+        assert 0 <= runner.message_hub.get_scalar(
+            'val/cls/mAP').current() <= 100

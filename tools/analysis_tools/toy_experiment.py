@@ -28,7 +28,9 @@ The paper's protocol, scaled down to a few CPU minutes:
    (``{work_dir}/results.md``, all runs in ``results.json``), a plot of
    mIoU against pixel labels, and, with ``--readme``, both written into the
    README between ``<!-- toy-experiment:begin -->`` and
-   ``<!-- toy-experiment:end -->``.
+   ``<!-- toy-experiment:end -->``. Below it, for the models with a
+   classifier (unrolled LRP, multi-task UNet), the val cls mAP at each
+   run's best-mIoU validation, mean over seeds.
 
 Finished runs (final validation logged) are kept and not rerun; delete the
 work dir (or pass ``--force``) to start over.
@@ -291,18 +293,26 @@ def reference_levels(root: str) -> Dict[str, float]:
 
 
 def pivot_table(rows: Sequence[dict], models: Sequence[str],
-                budgets: Sequence[int]) -> str:
-    """Models as rows, budgets as columns, mean ± std (n runs)."""
+                budgets: Sequence[int], key: Optional[str] = None) -> str:
+    """Models as rows, budgets as columns: mean ± std of the best val mIoU
+    or, with ``key``, the mean of that metric at the best-mIoU validation
+    (models without it are left out)."""
     cell = {(r['model'], r['pixel_labels']): r for r in rows}
     head = ['model'] + [f'{n} pixel labels' for n in budgets]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for m in models:
-        key = model_key(MODELS[m])
+        rs = [cell.get((model_key(MODELS[m]), n)) for n in budgets]
+        if key is not None and all(r is None or r.get(key) is None
+                                   for r in rs):
+            continue
         cells = [LABELS[m]]
-        for n in budgets:
-            r = cell.get((key, n))
-            cells.append('–' if r is None else
-                         f"{r['mean']:.2f} ± {r['std']:.2f}")
+        for r in rs:
+            if r is None or (key is not None and r.get(key) is None):
+                cells.append('–')
+            elif key is None:
+                cells.append(f"{r['mean']:.2f} ± {r['std']:.2f}")
+            else:
+                cells.append(f'{r[key]:.2f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -369,7 +379,7 @@ def main(argv=None) -> str:
           f'thread(s) each', flush=True)
     kept = execute(runs, args.jobs, args.threads, logs, args.force)
     results = [read_run(r.work_dir) for r in runs]
-    rows = summarize(results)
+    rows = summarize(results, extra=['cls/mAP'])
     ref = reference_levels(args.data_root)
     minutes = (time.time() - start) / 60
     setting = (
@@ -384,15 +394,20 @@ def main(argv=None) -> str:
         f'({args.jobs} runs at a time'
         + (f'; {kept} runs kept from an earlier call' if kept else '') + ')')
     table = pivot_table(rows, args.models, args.budgets)
+    reading = (f'Predicting background everywhere scores '
+               f'{ref["background_miou"]:.2f} mIoU.')
+    cls_table = pivot_table(rows, args.models, args.budgets, key='cls/mAP')
+    if len(cls_table.splitlines()) > 2:  # a model with a classifier ran
+        reading += ('\n\nTheir classifiers (the models with one): val cls '
+                    'mAP at the best-mIoU validation, mean over seeds:\n\n'
+                    + cls_table)
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
         json.dump(dict(setting=setting, reference=ref, runs=results,
                        rows=rows), f, indent=1)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
-    reading = (f'Predicting background everywhere scores '
-               f'{ref["background_miou"]:.2f} mIoU.')
+        f.write(table + '\n\n' + reading + '\n')
     print('\n' + setting + '\nbest val mIoU (toy VOC val, standard '
-          'protocol), mean ± std over seeds:\n' + table + '\n' + reading)
+          'protocol), mean ± std over seeds:\n' + table + '\n\n' + reading)
     if args.plot:
         plot(rows, args.models, args.plot,
              f'toy VOC, {len(args.seeds)} seeds, {args.iters} iterations',
@@ -409,7 +424,7 @@ def main(argv=None) -> str:
             block += ['', f'![toy experiment]({rel})']
         write_readme(args.readme, '\n'.join(block))
         print(f'README block written: {args.readme}')
-    return table
+    return table + '\n\n' + reading
 
 
 if __name__ == '__main__':
