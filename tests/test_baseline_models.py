@@ -57,7 +57,10 @@ def test_unet_head_decodes_to_the_input_resolution():
 def test_every_encoder_stage_reaches_the_logits():
     """Gradients from the logits reach every feature map (the skips are
     wired), and each output pixel depends on the shallowest skip locally."""
-    head = unet_head().eval()
+    torch.manual_seed(0)
+    # 16 channels per stage: with 4 (as elsewhere here) all ReLUs of a stage
+    # are dead at about 1 in 15 random inits and no gradient flows at all
+    head = unet_head(dec_channels=(32, 16, 16, 16, 16)).eval()
     feats = pyramid(1, 64, 64, requires_grad=True)
     out = head(feats)
     out[0, :, 10, 10].sum().backward()
