@@ -193,8 +193,9 @@ def format_table(results: List[dict]) -> str:
             ('train_peak_mib', 'train peak (MiB)', '{:.0f}'),
             ('infer_peak_mib', 'infer peak (MiB)', '{:.0f}'),
             ('peak_rss_mib', 'peak RSS (MiB)', '{:.0f}'),
-            ('flops', 'GFLOPs (1 image)', None),
+            ('flops', 'GFLOPs (1 image)', '{:.3f}'),
             ('params', 'params (M)', None)]
+    scale = dict(flops=1e-9)  # shown in other units than measured
     cols = [c for c in cols if c[0] in results[0]]
     head = ['config'] + [c[1] for c in cols]
     lines = ['| ' + ' | '.join(head) + ' |',
@@ -206,12 +207,9 @@ def format_table(results: List[dict]) -> str:
             if key == 'params':
                 cells.append(f'{r[key] / 1e6:.2f}')
                 continue
-            if key == 'flops':
-                ratio = r[key] / base[key] if base[key] else float('nan')
-                cells.append(f'{r[key] / 1e9:.3f} ({ratio:.2f}x)')
-                continue
             ratio = r[key] / base[key] if base[key] else float('nan')
-            cells.append(f'{fmt.format(r[key])} ({ratio:.2f}x)')
+            value = r[key] * scale.get(key, 1)
+            cells.append(f'{fmt.format(value)} ({ratio:.2f}x)')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -223,10 +221,11 @@ def main():
                   threads=args.threads, phases=args.phases,
                   pixel_labelled=args.pixel_labelled)
     results = benchmark(args.configs, args.checkpoint, **kwargs)
+    pixel = 'all' if args.pixel_labelled is None else args.pixel_labelled
     print(f'device={args.device} threads={args.threads or "default"} '
-          f'batch={args.batch_size} (pixel-labelled: '
-          f'{"all" if args.pixel_labelled is None else args.pixel_labelled}) shape={tuple(args.shape)} '
-          f'iters={args.iters} (ratios relative to the first row)')
+          f'batch={args.batch_size} (pixel-labelled: {pixel}) '
+          f'shape={tuple(args.shape)} iters={args.iters} '
+          '(ratios relative to the first row)')
     print(format_table(results))
     if args.out:
         with open(args.out, 'w') as f:

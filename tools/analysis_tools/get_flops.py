@@ -8,14 +8,11 @@ only, and loads the plugin.
     python tools/analysis_tools/get_flops.py CONFIG --shape 512 512
 """
 import argparse
-import tempfile
 
 from mmengine import Config, DictAction
 
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.utils.flops import get_flops
-
-__all__ = ['get_flops']
 
 
 def parse_args():
@@ -43,9 +40,7 @@ def main():
     cfg.log_level = 'WARN'
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    with tempfile.TemporaryDirectory(prefix='get_flops-') as work_dir:
-        cfg.work_dir = work_dir  # nothing is kept; the runner needs one
-        result = get_flops(cfg, args.shape)
+    result = get_flops(cfg, args.shape)  # builds the model, no runner
     split_line = '=' * 30
     print(f'{split_line}\nCompute type: direct: randomly generate a picture\n'
           f'Input shape: {result["input_shape"]}\n'

@@ -155,7 +155,7 @@ class Run:
     def finished(self) -> bool:
         """Whether the final validation (iteration ``iters``) is logged."""
         return any(rec.get('step') == self.iters
-                   for rec in val_records(self.work_dir))
+                   for rec in val_records(self.work_dir, self.metric))
 
     def command(self) -> List[str]:
         return [sys.executable, osp.join(ROOT, 'tools', 'train.py'),
