@@ -50,7 +50,9 @@ setup(
         # installed beforehand (tools/setup_env.py) and only checked here.
         'mmcv>=2.0.0rc4,<2.2.0',
     ],
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    extras_require=dict(
+        tests=parse_requirements('requirements/tests.txt'),
+        toy=parse_requirements('requirements/toy.txt')),
     classifiers=[
         'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3',

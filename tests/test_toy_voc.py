@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from conftest import voc_dataset
-from mmseg_lrp.datasets import (TOY_CLASSES, VOC_CLASSES, make_toy_voc,
-                                read_voc_xml_names, voc_palette)
+from mmseg_lrp.datasets import (TOY_CLASSES, VOC_CLASSES, build_world,
+                                make_toy_voc, read_voc_xml_names, voc_palette)
+from mmseg_lrp.datasets.toy_worlds import DIGIT_CLASSES, DigitsWorld
 
 
 def _read_list(root, rel):
@@ -66,7 +67,7 @@ def test_non_square_sizes_in_range(toy_voc):
     root, ids = toy_voc
     sizes = [Image.open(osp.join(root, 'JPEGImages', f'{i}.jpg')).size
              for i in ids['seg_train']]
-    assert all(96 <= s <= 128 for wh in sizes for s in wh)
+    assert all(64 <= s <= 80 for wh in sizes for s in wh)  # digits default
     assert any(w != h for w, h in sizes)
 
 
@@ -121,3 +122,71 @@ def test_mmseg_pascal_voc_dataset_reads_it_unchanged(toy_voc):
     got = sample['data_samples'].gt_sem_seg.data[0].numpy()
     np.testing.assert_array_equal(got, expected)
     assert sample['inputs'].shape[1:] == expected.shape
+
+
+def test_digit_classes_are_balanced_and_distractors_unlabelled():
+    """Classes are drawn uniformly: over 600 images each of the 6 classes
+    is in 1/6 of the objects (within sampling noise); what the mask labels
+    is listed in the objects (distractor digits are in neither)."""
+    world = build_world('digits')
+    counts = dict.fromkeys(TOY_CLASSES, 0)
+    per_image = []
+    for n in range(600):
+        rng = np.random.default_rng([5, n])
+        img, label, objects = world.render(rng, 72, 72)
+        assert img.shape == (72, 72, 3) and img.dtype == np.uint8
+        assert 1 <= len(objects) <= world.max_objects
+        for o in objects:
+            counts[o['name']] += 1
+        per_image.append(len(objects))
+        in_mask = {VOC_CLASSES[v] for v in np.unique(label) if v != 255}
+        assert in_mask - {'background'} <= {o['name'] for o in objects}
+    total = sum(counts.values())
+    for name, c in counts.items():
+        # binomial: sd = sqrt(total * 1/6 * 5/6) ~ 12 at total ~ 1100
+        assert abs(c - total / 6) < 5 * (total * 5 / 36) ** 0.5, counts
+    assert min(per_image) == 1 and max(per_image) == world.max_objects
+
+
+def test_digit_val_images_use_held_out_scans():
+    """Every scan is either training or val material, never both: every
+    fifth scan of the file (360 of 1797) is held out, which is 15-26 % of
+    each digit's scans."""
+    world = DigitsWorld()
+    held_out = 0
+    for d in range(10):
+        train, val = world.scans[(d, False)], world.scans[(d, True)]
+        assert 0.14 < len(val) / (len(train) + len(val)) < 0.27
+        flat_t = {t.tobytes() for t in train}
+        assert not any(v.tobytes() in flat_t for v in val)
+        held_out += len(val)
+    assert held_out == 360
+    assert set(DIGIT_CLASSES.values()).isdisjoint(
+        {5, 6, 8, 9})  # the distractor digits
+
+
+def test_mask_follows_the_glyph():
+    """The labelled pixels are the object's strokes: bright (painted)
+    pixels of the glyph, not a box around it."""
+    world = build_world('digits', max_distractors=0)
+    img, label, objects = world.render(np.random.default_rng(1), 80, 80)
+    fg = (label > 0) & (label < 255)
+    assert 0.02 < fg.mean() < 0.5
+    for o in objects:
+        x0, y0, x1, y1 = o['bbox']
+        box = np.zeros_like(fg)
+        box[y0 - 1:y1, x0 - 1:x1] = True
+        cls = VOC_CLASSES.index(o['name'])
+        # the glyph fills only part of its bounding box
+        assert (label[box] == cls).mean() < 0.8
+
+
+def test_shapes_world_is_still_available(tmp_path):
+    ids = make_toy_voc(str(tmp_path / 's'), num_images=4, num_seg_train=2,
+                       num_seg_val=1, world='shapes')
+    sizes = [Image.open(tmp_path / 's' / 'JPEGImages' / f'{i}.jpg').size
+             for i in ids['seg_train']]
+    assert all(96 <= v <= 128 for wh in sizes for v in wh)
+    with pytest.raises(ValueError, match="unknown toy world 'cubes'"):
+        make_toy_voc(str(tmp_path / 'c'), num_images=2, num_seg_train=1,
+                     num_seg_val=1, world='cubes')

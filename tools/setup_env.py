@@ -15,8 +15,8 @@ already installed and working:
    setup.py forces ``-std=c++17`` after all user flags, so the build goes
    through a small compiler wrapper that appends ``-std=c++20`` (and drops
    ``-g``, which halves compile time),
-4. the package itself (``pip install -e .``) with its runtime and test
-   requirements.
+4. the package itself (``pip install -e .``) with its runtime, test and
+   toy-data requirements.
 
 Usage::
 
@@ -209,7 +209,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if 'mmcv' in steps:
         install_mmcv(python)
     pip(python, ['-r', osp.join('requirements', 'runtime.txt'),
-                 '-r', osp.join('requirements', 'tests.txt')])
+                 '-r', osp.join('requirements', 'tests.txt'),
+                 '-r', osp.join('requirements', 'toy.txt')])
     pip(python, ['--no-deps', '-e', '.'])
     # Fail here, not in the first test, if the stack does not import.
     check = ('import mmseg_lrp, mmseg, mmpretrain, mmcv, mmengine, torch; '

@@ -1,31 +1,37 @@
 """Write the embedded toy dataset in the PASCAL VOC 2012 layout.
 
-    python tools/dataset_converters/make_toy_voc.py data/toy_voc/VOC2012
+    python tools/dataset_converters/make_toy_voc.py data/toy_voc/VOC2012 \
+        [--world digits|shapes] [--num-images N] [--seed S]
 
-See :mod:`mmseg_lrp.datasets.toy_voc` for what is written. The same seed
-writes the same files.
+See :mod:`mmseg_lrp.datasets.toy_voc` for what is written and
+:mod:`mmseg_lrp.datasets.toy_worlds` for the worlds. The same seed writes the
+same files.
 """
 import argparse
 import time
 
-from mmseg_lrp.datasets.toy_voc import (BACKGROUND_CONTRAST, ensure_toy_voc,
-                                        make_toy_voc)
+from mmseg_lrp.datasets.toy_voc import ensure_toy_voc, make_toy_voc
+from mmseg_lrp.datasets.toy_worlds import TOY_WORLDS
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('root', help='output folder (the VOC2012 level)')
-    parser.add_argument('--num-images', type=int, default=360)
+    parser.add_argument('--num-images', type=int, default=8200)
     parser.add_argument('--num-seg-train', type=int, default=120,
                         help='pixel-labelled training images')
     parser.add_argument('--num-seg-val', type=int, default=80,
                         help='pixel-labelled validation images')
-    parser.add_argument('--size-range', type=int, nargs=2, default=(96, 128),
-                        metavar=('MIN', 'MAX'), help='image side range (px)')
-    parser.add_argument('--max-objects', type=int, default=4)
-    parser.add_argument('--max-distractors', type=int, default=2)
-    parser.add_argument('--background-contrast', type=float,
-                        default=BACKGROUND_CONTRAST)
+    parser.add_argument('--world', default='digits', choices=list(TOY_WORLDS),
+                        help='what the images show (default: digits)')
+    parser.add_argument('--size-range', type=int, nargs=2, default=None,
+                        metavar=('MIN', 'MAX'),
+                        help="image side range (px; default: the world's)")
+    parser.add_argument('--max-objects', type=int, default=None,
+                        help="most objects per image (default: the world's)")
+    parser.add_argument('--max-distractors', type=int, default=None,
+                        help='most distractors per image (default: the '
+                        "world's)")
     parser.add_argument('--seed', type=int, default=0)
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--overwrite', action='store_true',
@@ -37,14 +43,15 @@ def parse_args():
 
 def main():
     args = parse_args()
+    options = {k: getattr(args, k) for k in ('max_objects', 'max_distractors')
+               if getattr(args, k) is not None}
     kwargs = dict(
         num_images=args.num_images,
         num_seg_train=args.num_seg_train,
         num_seg_val=args.num_seg_val,
-        size_range=tuple(args.size_range),
-        max_objects=args.max_objects,
-        max_distractors=args.max_distractors,
-        background_contrast=args.background_contrast,
+        size_range=args.size_range and tuple(args.size_range),
+        world=args.world,
+        world_options=options,
         seed=args.seed,
         progress=True)
     start = time.time()

@@ -1,0 +1,21 @@
+# Toy multi-task UNet: the toy UNet plus the multi-label classifier on the
+# last stage (initialised from the stage-1 classifier), trained on the LRP
+# model's mixed batches (4 pixel-labelled + 4 image-level).
+_base_ = [
+    '../_base_/models/unet-multitask_r50.py',
+    './_base_/toy_recipe.py',
+]
+model = dict(
+    data_preprocessor=dict(size={{_base_.crop_size}}),
+    backbone={{_base_.toy_resnet}},
+    decode_head=dict(
+        in_channels=[16, 32, 64, 128],
+        dec_channels=(64, 32, 16, 16),
+        num_classes=7,
+        init_cfg={{_base_.head_init}}),
+    auxiliary_head=dict(in_channels=128, num_classes=7))
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='MultiLabelClsMetric'),
+]
+test_evaluator = val_evaluator
