@@ -11,7 +11,7 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
-from mmpretrain.models.backbones import VGG, ResNet
+from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg_lrp.lrp import LRPPropagator, TapeRecorder
@@ -36,6 +36,9 @@ def make_backbone(name):
                  act_cfg=dict(type='ReLU', inplace=False))
     elif name == 'resnet50':
         bb = no_inplace(ResNet(50))
+    elif name == 'resnet18_cifar':  # the toy encoder: 3x3 stem, no max pool
+        bb = no_inplace(ResNet_CIFAR(18, stem_channels=8, base_channels=8,
+                                     strides=(2, 2, 2, 2)))
     else:
         raise ValueError(name)
     bb = bb.double()
@@ -120,6 +123,7 @@ def rel_err(a, b):
     ('vgg16', (2, 3, 32, 64), 5),
     ('vgg16_bn', (2, 3, 64, 32), 7),
     ('resnet50', (2, 3, 64, 96), 21),
+    ('resnet18_cifar', (2, 3, 32, 48), 7),
 ])
 def test_lrp0_equals_gradient_x_input(name, shape, num_classes, mode):
     model = Classifier(make_backbone(name), num_classes)
@@ -307,3 +311,26 @@ def test_tape_leaves_no_hooks_and_no_state():
     assert rec.tape
     assert sum(len(m._forward_hooks) + len(m._forward_pre_hooks)
                for m in bb.modules()) == n_hooks
+
+
+def test_zplus_skips_the_empty_negative_part_exactly():
+    """For a non-negative input (after a ReLU) the z+ rule leaves out the
+    a- terms; values and gradients equal the full formula's."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(4, 6, 3, padding=1).double()
+    a = torch.rand(2, 4, 8, 8, dtype=torch.float64)
+    R = torch.randn(3, 2, 6, 8, 8, dtype=torch.float64)
+    w = conv.weight.detach().clone().requires_grad_(True)
+    out = R_.conv_alpha_beta(conv, w, a, R, 1., 0., 1e-9)
+    (g, ) = torch.autograd.grad(out.sum(), w)
+    # the full formula, negative parts included (all zero here)
+    w2 = conv.weight.detach().clone().requires_grad_(True)
+    ap, an = a.clamp(min=0), a.clamp(max=0)
+    wp, wn = w2.clamp(min=0), w2.clamp(max=0)
+    z = (R_._conv(conv, ap, wp) + R_._conv(conv, an, wn))
+    s = R / R_.stabilize(z, 1e-9)
+    full = (ap * R_.conv_transpose(s, wp, conv, a.shape) +
+            an * R_.conv_transpose(s, wn, conv, a.shape))
+    (g2, ) = torch.autograd.grad(full.sum(), w2)
+    torch.testing.assert_close(out, full)
+    torch.testing.assert_close(g, g2)

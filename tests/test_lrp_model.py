@@ -89,6 +89,38 @@ def test_heatmap_scale_multiplies_the_oracle_and_keeps_predictions(scale):
         build(decode_head=dict(heatmap_scale=-1.0))
 
 
+def test_heatmap_bias_offsets_the_logits_and_learns():
+    """heatmap_bias adds one learnt offset per class to the (scaled)
+    heatmaps: logits = scale * H + b; it is a checkpoint key, receives a
+    gradient from the segmentation loss, and is absent by default."""
+    model = build(decode_head=dict(epsilon=1e-12, heatmap_scale=2.0,
+                                   heatmap_bias=True))
+    bias = model.decode_head.heatmap_bias
+    assert 'decode_head.heatmap_bias' in model.state_dict()
+    assert 'decode_head.heatmap_bias' not in build().state_dict()
+    with torch.no_grad():
+        bias.copy_(torch.tensor([3., -1., 0., 0.5, -2.], dtype=bias.dtype))
+    model.eval()
+    x = torch.randn(2, 3, 64, 96, dtype=torch.float64)
+    with torch.no_grad():
+        H = model(x, mode='tensor')
+        pred = model.predict(x)
+    ref = oracle_heatmaps(model, x) * 2.0 + bias.detach().view(1, -1, 1, 1)
+    torch.testing.assert_close(H, ref, rtol=1e-5, atol=1e-8)
+    for i, p in enumerate(pred):  # the offset moves the argmax
+        assert torch.equal(p.pred_sem_seg.data[0], ref[i].argmax(0))
+    model.train()
+    inputs, samples = batch(2, labelled=(0, ))
+    model.loss(inputs, samples)['decode.loss_seg'].backward()
+    assert bias.grad is not None and bias.grad.abs().sum() > 0
+    # a batch without masks keeps it in the graph with a zero gradient (DDP
+    # needs every parameter to take part)
+    bias.grad = None
+    inputs, samples = batch(2, labelled=())
+    model.loss(inputs, samples)['decode.loss_seg'].backward()
+    assert bias.grad is not None and not bias.grad.any()
+
+
 def test_checkpoint_keys_are_standard_and_unique():
     model = build()
     keys = list(model.state_dict())

@@ -82,3 +82,13 @@ def test_rules_match_zennit(later_rule, ours_cfg):
     # and the rules matter: LRP-epsilon everywhere gives other heatmaps
     H_eps = ours(enc, pool, fc, x, [])
     assert ((H_eps - ref).abs().max() / ref.abs().max()) > 1e-2
+
+
+def test_zplus_everywhere_matches_zennit_on_signed_input():
+    """z+ on every conv, the first one included (signed pixel input: its
+    a+ W+ + a- W- form), as the toy configs use it."""
+    enc, pool, fc = make_net()
+    x = torch.randn(2, 3, 16, 20, dtype=torch.float64)
+    H = ours(enc, pool, fc, x, [dict(layers='*', type='zplus')])
+    ref = theirs(enc, pool, fc, x, lambda name: ZPlus(stabilizer=EPS))
+    assert ((H - ref).abs().max() / ref.abs().max()) < 1e-6

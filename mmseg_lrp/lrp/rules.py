@@ -81,12 +81,19 @@ def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
     """
     ap, an = a.clamp(min=0), a.clamp(max=0)
     wp, wn = weight.clamp(min=0), weight.clamp(max=0)
+    # After a ReLU the input has no negative part: its two terms are exactly
+    # zero (values and gradients), so they are not computed.
+    signed = bool((a < 0).any())
 
     def part(a1, w1, a2, w2):
-        z = _conv(module, a1, w1) + _conv(module, a2, w2)
+        z = _conv(module, a1, w1)
+        if signed:
+            z = z + _conv(module, a2, w2)
         s = R / stabilize(z, eps)
-        return (a1 * conv_transpose(s, w1, module, a.shape) +
-                a2 * conv_transpose(s, w2, module, a.shape))
+        out = a1 * conv_transpose(s, w1, module, a.shape)
+        if signed:
+            out = out + a2 * conv_transpose(s, w2, module, a.shape)
+        return out
 
     out = alpha * part(ap, wp, an, wn)
     if beta:

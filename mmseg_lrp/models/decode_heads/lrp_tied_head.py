@@ -101,6 +101,7 @@ class LRPTiedHead(BaseDecodeHead):
                  use_checkpoint: bool = False,
                  tie: bool = True,
                  heatmap_scale: Union[float, str] = 1.0,
+                 heatmap_bias: bool = False,
                  loss_decode: ConfigType = dict(type='SegClsLoss'),
                  **kwargs) -> None:
         for key in ('in_index', 'input_transform', 'channels',
@@ -135,6 +136,8 @@ class LRPTiedHead(BaseDecodeHead):
             raise ValueError("heatmap_scale must be a positive number or "
                              f"'pixels', got {heatmap_scale!r}")
         self.heatmap_scale = heatmap_scale
+        self.heatmap_bias = nn.Parameter(
+            torch.zeros(num_classes)) if heatmap_bias else None
         self.untied: Optional[nn.ParameterDict] = None
 
     # -- untied ablation ---------------------------------------------------
@@ -204,9 +207,11 @@ class LRPTiedHead(BaseDecodeHead):
                 weights=self._decoder_weights(),
                 select=select)
         if self.heatmap_scale == 'pixels':
-            return heat * float(heat.shape[-2] * heat.shape[-1])
-        if self.heatmap_scale != 1:
-            return heat * float(self.heatmap_scale)
+            heat = heat * float(heat.shape[-2] * heat.shape[-1])
+        elif self.heatmap_scale != 1:
+            heat = heat * float(self.heatmap_scale)
+        if self.heatmap_bias is not None:
+            heat = heat + self.heatmap_bias.view(1, -1, 1, 1).to(heat.dtype)
         return heat
 
     def forward(self, inputs: LRPFeatures) -> Tensor:
@@ -249,10 +254,15 @@ class LRPTiedHead(BaseDecodeHead):
                 inputs, logits, pooled,
                 index=torch.zeros(1, dtype=torch.long,
                                   device=logits.device)).sum() * 0
-        if heat is None and self.untied is not None:
+        if heat is None:
             # keep every parameter in the graph (DDP) with a zero loss
-            losses['loss_seg'] = losses['loss_seg'] + sum(
-                p.sum() for p in self.untied.values()) * 0
+            unused = [] if self.untied is None else list(
+                self.untied.values())
+            if self.heatmap_bias is not None:
+                unused.append(self.heatmap_bias)
+            if unused:
+                losses['loss_seg'] = losses['loss_seg'] + sum(
+                    p.sum() for p in unused) * 0
         losses['num_pixel_labelled'] = torch.tensor(
             float(len(index)), device=logits.device)
         if heat is not None:

@@ -8,8 +8,8 @@ from mmseg_lrp.lrp.tape import (block_adapter, inplace_activations,
 
 # Encoders whose forward is a chain of their children in registration order
 # (plus residual blocks with a block-level rule).
-SUPPORTED_BACKBONES: Tuple[str, ...] = ('VGG', 'ResNet', 'ResNetV1c',
-                                        'ResNetV1d')
+SUPPORTED_BACKBONES: Tuple[str, ...] = (
+    'VGG', 'ResNet', 'ResNetV1c', 'ResNetV1d', 'ResNet_CIFAR')
 # Containers whose forward calls their children in order.
 CHAIN_CONTAINERS: Tuple[str, ...] = ('Sequential', 'ResLayer', 'ModuleList')
 
@@ -34,6 +34,7 @@ def check_lrp_backbone(backbone: nn.Module, inplace_act: str = 'error') -> None:
         raise ValueError(
             f'unsupported backbone {type(backbone).__module__}.{name}: the '
             'LRP decoder has rules for mmpretrain.VGG and mmpretrain.ResNet '
+            '(and its variants) '
             f'({", ".join(SUPPORTED_BACKBONES)})')
     if name == 'VGG' and getattr(backbone, 'num_classes', -1) > 0:
         raise ValueError(
