@@ -15,9 +15,10 @@ import mmseg_lrp  # noqa: F401
 from conftest import ROOT, tool_cmd, tool_env
 
 TOY_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
-LRP_TOY = osp.join(TOY_DIR,
-                   'unrolled-lrp_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py')
-UNET_TOY = osp.join(TOY_DIR, 'unet_r18-c16_1xb8-500iter_toyvoc-pixel-64x64.py')
+LRP_TOY = osp.join(
+    TOY_DIR, 'unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py')
+UNET_TOY = osp.join(TOY_DIR,
+                    'unet_r18-cifar-c16_1xb8-800iter_toyvoc-pixel-64x64.py')
 
 
 def load_tool(name):

@@ -1,6 +1,8 @@
 # Toy unrolled LRP (semi-supervised): the stage-1 classifier
 # (load_from=STAGE1.pth) and its LRP-unrolled tied decoder, batches of 4
-# pixel-labelled + 4 image-level samples, AdamW 3e-4. The pixel split comes
+# pixel-labelled + 4 image-level samples, AdamW 3e-4 at a constant rate
+# (the heatmap bias at 100x: it starts at zero and has to move to the
+# background/foreground threshold within the run). The pixel split comes
 # from the data (default paper_30_seed0: 30 masks); make demo and the toy
 # experiment set it.
 _base_ = ['./_base_/toy_lrp.py']
