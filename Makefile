@@ -1,5 +1,5 @@
 # mmseg_lrp — set-up, demo and tests.
-#   make demo   set up if needed, then train + evaluate on the embedded toy VOC
+#   make demo   set up if needed, then stage 1 + unrolled LRP on the embedded toy VOC
 #   make test   set up if needed, then run the whole test suite
 # Everything installs into a project-local virtual environment ($(VENV)).
 # To use your own environment (e.g. with a CUDA torch), see README "Manual install".
@@ -9,7 +9,6 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmseg_lrp-installed
 TOY_ROOT ?= data/toy_voc/VOC2012
-DEMO_CONFIG ?= configs/unrolled_lrp/unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
@@ -26,12 +25,15 @@ toy-data: $(STAMP)
 	$(PY) tools/dataset_converters/voc_image_labels.py $(TOY_ROOT)
 	$(PY) tools/dataset_converters/make_voc_splits.py $(TOY_ROOT) --num 10 30
 
+# stage-1 classifier, then unrolled LRP with 30 masks (about 8 min on 2 cores)
 demo: toy-data
-	$(PY) tools/demo.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
+	$(PY) tools/demo.py --work-dir $(DEMO_WORK_DIR) --data-root $(TOY_ROOT)
 
-# the toy side-by-side experiment (about 25 min on 2 cores); writes README's table
-toy-experiment: $(STAMP)
-	$(PY) tools/analysis_tools/toy_experiment.py --plot docs/figures/toy_experiment.png --readme README.md
+# the toy side-by-side experiment (about 45 min on 2 cores); writes the table
+# into configs/toy_experiment/README.md
+toy-experiment: toy-data
+	$(PY) tools/analysis_tools/toy_experiment.py --data-root $(TOY_ROOT) \
+		--plot docs/figures/toy_experiment.png --readme configs/toy_experiment/README.md
 
 test: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)

@@ -3,34 +3,36 @@ the supervised UNet and DeepLabV3 and the multi-task UNet, at several
 pixel-label budgets and seeds, on CPU.
 
     python tools/analysis_tools/toy_experiment.py \\
-        [--budgets 10 30 120] [--seeds 0 1 2] [--iters 500] [--jobs 2] \\
+        [--budgets 10 30 120] [--seeds 0 1 2] [--jobs 2] \\
         [--readme README.md] [--plot docs/figures/toy_experiment.png]
 
-The paper's protocol, scaled down to a few CPU minutes:
+The paper's protocol, scaled down to CPU minutes:
 
-1. Data: a toy VOC (``mmseg_lrp.datasets.make_toy_voc``, the generator of
-   the embedded data) with 120 pixel-labelled train images, 80 val images
-   and ``--image-pool`` image-level-only images, its label cache and one
-   paper-protocol split file per (budget, seed)
-   (``make_voc_splits.py``; a budget of all 120 is the whole train list).
-2. Stage 1: the ResNet-18-c16 classifier is trained for classification
-   only on the image-level pool; its best checkpoint (val cls/mAP)
-   initialises every model: the backbone of all four, the classifier of the
-   LRP model (``load_from``).
+1. Data: the embedded toy VOC (``make toy-data``: the digits world, 120
+   pixel-labelled train images, 80 val images, ``--image-pool`` image-level
+   images; generated here if missing), its label cache and one
+   paper-protocol split file per (budget, seed) (``make_voc_splits.py``; a
+   budget of all 120 is the whole train list).
+2. Stage 1: the ResNet-18-CIFAR-c16 classifier is trained for
+   classification only on the image-level pool; its best checkpoint (val
+   cls/mAP) initialises every model: the backbone of all four, the
+   classifier of the LRP model (``load_from``) and of the multi-task UNet.
 3. Every (model, budget, seed) trains with the plugin's ``tools/train.py``
-   and the configs of ``configs/toy_experiment/`` (same encoder, crop,
-   batch 8, AdamW 1e-3, ``--iters`` iterations, validation at the middle
-   and the end, best val mIoU kept): unrolled LRP and the multi-task UNet
-   on 4 pixel-labelled + 4 image-level samples per batch, UNet and
-   DeepLabV3 on 8 pixel-labelled samples.
-4. The best val mIoU of every run (standard protocol: full resolution, 255
-   ignored), mean ± sample std over seeds, as a markdown table
-   (``{work_dir}/results.md``, all runs in ``results.json``), a plot of
-   mIoU against pixel labels, and, with ``--readme``, both written into the
-   README between ``<!-- toy-experiment:begin -->`` and
-   ``<!-- toy-experiment:end -->``. Below it, for the models with a
-   classifier (unrolled LRP, multi-task UNet), the val cls mAP at each
-   run's best-mIoU validation, mean over seeds.
+   and its config of ``configs/toy_experiment/`` (same encoder, crop, batch
+   8, validation every 50-100 iterations for the curves, best val mIoU
+   kept); each model's iteration count is its config's (``--iters``
+   overrides all): unrolled LRP and the multi-task UNet on 4 pixel-labelled
+   + 4 image-level samples per batch, UNet and DeepLabV3 on 8 pixel-labelled
+   samples.
+4. Report: the best val mIoU of every run (standard protocol: full
+   resolution, 255 ignored), mean ± sample std over seeds; the paired
+   difference LRP - best baseline per budget (per seed, with its sign); the
+   classifiers' val mAP; the world checks (stage-1 mAP and time, supervised
+   UNet with all and with the fewest pixel labels); a plot of mIoU against
+   pixel labels and one of the validation curves. Written to
+   ``{work_dir}/results.{json,md}`` and, with ``--readme``, into the README
+   between ``<!-- toy-experiment:begin -->`` and ``<!-- toy-experiment:end
+   -->``.
 
 Finished runs (final validation logged) are kept and not rerun; delete the
 work dir (or pass ``--force``) to start over.
@@ -55,15 +57,20 @@ from mmseg_lrp.utils.results import (model_key, read_run,  # noqa: E402
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
 STAGE1_CONFIG = osp.join(
-    CONFIG_DIR, 'unrolled-lrp_r18-c16_1xb8-1500iter_toyvoc-cls-64x64.py')
+    CONFIG_DIR, 'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py')
 # model key -> its config in configs/toy_experiment
 MODELS: Dict[str, str] = {
-    'unrolled-lrp': 'unrolled-lrp_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py',
-    'unet': 'unet_r18-c16_1xb8-500iter_toyvoc-pixel-64x64.py',
-    'deeplabv3': 'deeplabv3_r18-c16-d8_1xb8-500iter_toyvoc-pixel-64x64.py',
+    'unrolled-lrp':
+    'unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unet': 'unet_r18-cifar-c16_1xb8-800iter_toyvoc-pixel-64x64.py',
+    'deeplabv3':
+    'deeplabv3_r18-cifar-c16-d4_1xb8-800iter_toyvoc-pixel-64x64.py',
     'unet-multitask':
-    'unet-multitask_r18-c16_1xb8-500iter_toyvoc-semi-64x64.py',
+    'unet-multitask_r18-cifar-c16_1xb8-800iter_toyvoc-semi-64x64.py',
 }
+# The world checks of the toy data (printed with the results).
+TARGET_STAGE1_MAP, TARGET_STAGE1_MIN = 90.0, 10.0
+TARGET_UNET_ALL, TARGET_UNET_GAP = 60.0, 15.0
 LABELS = {
     'unrolled-lrp': 'unrolled LRP (semi-sup.)',
     'unet': 'UNet (sup.)',
@@ -75,9 +82,10 @@ BEGIN, END = '<!-- toy-experiment:begin -->', '<!-- toy-experiment:end -->'
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--data-root', default='data/toy_voc_semi/VOC2012',
-                   help='toy VOC to use; generated there if missing')
-    p.add_argument('--image-pool', type=int, default=2000,
+    p.add_argument('--data-root', default='data/toy_voc/VOC2012',
+                   help='toy VOC to use (default: the one of make toy-data); '
+                   'generated there if missing')
+    p.add_argument('--image-pool', type=int, default=8000,
                    help='image-level-only images when generating the data')
     p.add_argument('--work-dir', default='work_dirs/toy_experiment')
     p.add_argument('--models', nargs='+', default=list(MODELS),
@@ -86,10 +94,13 @@ def parse_args(argv=None):
                    help='pixel-labelled images per run')
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
                    help='seed of the split file and of the training')
-    p.add_argument('--iters', type=int, default=500)
-    p.add_argument('--stage1-iters', type=int, default=1500,
-                   help='stage-1 classifier iterations (0: no stage 1, '
-                   'every model starts from random weights)')
+    p.add_argument('--iters', type=int, default=None,
+                   help="iterations of every model run (default: each "
+                   "config's own)")
+    p.add_argument('--stage1-iters', type=int, default=None,
+                   help="stage-1 classifier iterations (default: its "
+                   "config's; 0: no stage 1, every model starts from random "
+                   'weights)')
     p.add_argument('--jobs', type=int, default=2,
                    help='runs in parallel')
     p.add_argument('--threads', type=int, default=1,
@@ -104,9 +115,10 @@ def parse_args(argv=None):
 
 # -- data ---------------------------------------------------------------------
 def prepare_data(root: str, image_pool: int, budgets: Sequence[int],
-                 seeds: Sequence[int]) -> None:
+                 seeds: Sequence[int]) -> int:
     """Generate the toy VOC if missing, then the label cache and the split
-    files (each written once)."""
+    files (each written once). Returns the number of pixel-labelled train
+    images."""
     if not osp.isdir(osp.join(root, 'JPEGImages')):
         from mmseg_lrp.datasets import make_toy_voc
         print(f'generating the toy VOC in {root} ({image_pool} image-level '
@@ -125,6 +137,7 @@ def prepare_data(root: str, image_pool: int, budgets: Sequence[int],
         for s in missing:
             run_tool('dataset_converters/make_voc_splits.py', root, '--num',
                      n, '--seed', s)
+    return num_train
 
 
 def split_file(n: int, seed: int) -> str:
@@ -144,7 +157,16 @@ def run_tool(script: str, *args) -> None:
 
 # -- runs ---------------------------------------------------------------------
 class Run:
-    """One tools/train.py call."""
+    """One tools/train.py call.
+
+    Args:
+        name: Log and report name.
+        config: Config path.
+        work_dir: Its work dir.
+        options: ``--cfg-options``.
+        iters: Its last iteration (the final validation's step).
+        metric: The validation metric it is judged by.
+    """
 
     def __init__(self, name: str, config: str, work_dir: str,
                  options: List[str], iters: int,
@@ -162,6 +184,26 @@ class Run:
                 self.config, '--work-dir', self.work_dir,
                 '--cfg-options'] + self.options
 
+    @property
+    def wall_file(self) -> str:
+        return osp.join(self.work_dir, 'wall_seconds.txt')
+
+    def wall_seconds(self) -> Optional[float]:
+        """Wall time of the call that finished the run (None if unknown)."""
+        if not osp.isfile(self.wall_file):
+            return None
+        with open(self.wall_file) as f:
+            return float(f.read())
+
+
+def model_config(model: str) -> str:
+    return osp.join(CONFIG_DIR, MODELS[model])
+
+
+def config_iters(config: str) -> int:
+    from mmengine.config import Config
+    return int(Config.fromfile(config).train_cfg.max_iters)
+
 
 def data_options(root: str, pools: int) -> List[str]:
     opts = [f'train_dataloader.dataset.datasets.{i}.data_root={root}'
@@ -176,27 +218,41 @@ def loader_options() -> List[str]:
             'val_dataloader.persistent_workers=False']
 
 
+def schedule_options(config: str, iters: Optional[int],
+                     interval: int) -> List[str]:
+    """``--cfg-options`` that shorten or lengthen ``config`` to ``iters``
+    iterations; a scheduler that ends with the run (poly decay) is moved
+    with it, so the rate still reaches its end value at the last step."""
+    if iters is None:
+        return []
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    opts = [f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={interval}',
+            f'default_hooks.checkpoint.interval={iters}']
+    for i, sched in enumerate(cfg.get('param_scheduler') or []):
+        if sched.get('end') == cfg.train_cfg.max_iters:
+            opts.append(f'param_scheduler.{i}.end={iters}')
+    return opts
+
+
 def stage1_run(args) -> Run:
+    iters = args.stage1_iters
     opts = data_options(args.data_root, 1) + loader_options() + [
-        f'train_cfg.max_iters={args.stage1_iters}',
-        f'train_cfg.val_interval={max(args.stage1_iters // 3, 1)}',
-        f'default_hooks.checkpoint.interval={max(args.stage1_iters // 3, 1)}',
-        'randomness.seed=0',
-    ]
+        'randomness.seed=0'
+    ] + schedule_options(STAGE1_CONFIG, iters, max((iters or 0) // 3, 1))
     return Run('stage1', STAGE1_CONFIG, osp.join(args.work_dir, 'stage1'),
-               opts, args.stage1_iters, metric='cls/mAP')
+               opts, iters or config_iters(STAGE1_CONFIG), metric='cls/mAP')
 
 
 def model_run(args, model: str, n: int, seed: int,
               stage1_ckpt: Optional[str]) -> Run:
-    half = max(args.iters // 2, 1)
+    config = model_config(model)
     opts = data_options(args.data_root, 2) + loader_options() + [
         f'train_dataloader.dataset.datasets.0.ann_file={split_file(n, seed)}',
         f'randomness.seed={seed}',
-        f'train_cfg.max_iters={args.iters}',
-        f'train_cfg.val_interval={half}',
-        f'default_hooks.checkpoint.interval={half}',
-    ]
+    ] + schedule_options(config, args.iters,
+                         max((args.iters or 0) // 2, 1))
     if stage1_ckpt and model == 'unrolled-lrp':
         opts.append(f'load_from={stage1_ckpt}')  # encoder and classifier
     elif stage1_ckpt:
@@ -207,9 +263,9 @@ def model_run(args, model: str, n: int, seed: int,
         opts += ['model.auxiliary_head.init_cfg.type=Pretrained',
                  f'model.auxiliary_head.init_cfg.checkpoint={stage1_ckpt}',
                  'model.auxiliary_head.init_cfg.prefix=decode_head.']
-    return Run(f'{model}_n{n}_seed{seed}', osp.join(CONFIG_DIR, MODELS[model]),
+    return Run(f'{model}_n{n}_seed{seed}', config,
                osp.join(args.work_dir, model, f'n{n}_seed{seed}'), opts,
-               args.iters)
+               args.iters or config_iters(config))
 
 
 def execute(runs: Sequence[Run], jobs: int, threads: int,
@@ -247,6 +303,8 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
                     other.kill()
                 raise RuntimeError(f'{r.name} failed (exit {proc.returncode})'
                                    f', see {log.name}')
+            with open(r.wall_file, 'w') as f:
+                f.write(f'{time.time() - start:.1f}')
             best = read_run(r.work_dir, r.metric)
             print(f'  {r.name}: best val {r.metric} {best["best"]:.2f} '
                   f'(iteration {best["step"]}), {time.time() - start:.0f} s',
@@ -348,6 +406,158 @@ def plot(rows: Sequence[dict], models: Sequence[str], path: str,
     plt.close(fig)
 
 
+def curves(runs: Sequence[Run], models: Sequence[str],
+           budgets: Sequence[int]) -> Dict[tuple, List[tuple]]:
+    """Validation curves: ``(model, budget) -> [(step, mean mIoU over
+    seeds, number of seeds)]``."""
+    out = {}
+    for m in models:
+        for n in budgets:
+            per_step: Dict[int, List[float]] = {}
+            for r in runs:
+                if r.name.startswith(f'{m}_n{n}_seed'):
+                    for rec in val_records(r.work_dir):
+                        per_step.setdefault(rec['step'], []).append(
+                            rec['mIoU'])
+            out[(m, n)] = [(k, sum(v) / len(v), len(v))
+                           for k, v in sorted(per_step.items())]
+    return out
+
+
+def late_gains(curve: Dict[tuple, List[tuple]], models: Sequence[str],
+               budgets: Sequence[int], tail: float = 0.25) -> str:
+    """How flat each curve ended: the best seed-mean val mIoU of the run
+    minus the best before its last ``tail`` of iterations (0 or below: no
+    gain at the end; a large value: the run was cut while still rising).
+    A markdown table, models as rows and budgets as columns."""
+    head = ['model'] + [f'{n} pixel labels' for n in budgets]
+    lines = ['| ' + ' | '.join(head) + ' |',
+             '|' + '---|' * len(head)]
+    for m in models:
+        cells = []
+        for n in budgets:
+            pts = curve.get((m, n), [])
+            if not pts:
+                cells.append('-')
+                continue
+            last = pts[-1][0]
+            early = [v for k, v, _ in pts if k <= (1 - tail) * last]
+            cells.append('-' if not early else
+                         f'{max(v for _, v, _ in pts) - max(early):+.2f}')
+        lines.append(f'| {LABELS[m]} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_curves(curve: Dict[tuple, List[tuple]], models: Sequence[str],
+                budgets: Sequence[int], path: str,
+                background_miou: Optional[float] = None) -> None:
+    """One panel per budget: val mIoU (mean over seeds) against
+    iteration, one line per model."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(budgets), figsize=(3.3 * len(budgets),
+                                                        3.2), dpi=100,
+                             sharey=True, squeeze=False)
+    for ax, n in zip(axes[0], budgets):
+        for m in models:
+            pts = curve.get((m, n), [])
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts],
+                        marker='.', label=LABELS[m])
+        if background_miou is not None:
+            ax.axhline(background_miou, color='grey', linestyle='--',
+                       linewidth=1)
+        ax.set_title(f'{n} pixel labels', fontsize=9)
+        ax.set_xlabel('iteration')
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel('val mIoU (%), mean over seeds')
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def paired_differences(results: Sequence[dict], models: Sequence[str],
+                       budgets: Sequence[int]) -> List[dict]:
+    """Per budget: the best baseline (highest mean best-mIoU over seeds)
+    and the per-seed differences ``LRP - that baseline`` (runs paired by
+    seed: same split file, same stage 1)."""
+    import statistics
+    best = {(model_key(MODELS[m]), n): {} for m in models for n in budgets}
+    for r in results:
+        best.setdefault((r['model'], r['pixel_labels']), {})[r['seed']] = \
+            r['best']
+    lrp = model_key(MODELS['unrolled-lrp'])
+    rows = []
+    for n in budgets:
+        base = [m for m in models if m != 'unrolled-lrp'
+                and best[(model_key(MODELS[m]), n)]]
+        if not best[(lrp, n)] or not base:
+            continue
+        top = max(base, key=lambda m: statistics.mean(
+            best[(model_key(MODELS[m]), n)].values()))
+        ours, theirs = best[(lrp, n)], best[(model_key(MODELS[top]), n)]
+        diffs = [ours[s] - theirs[s] for s in sorted(ours) if s in theirs]
+        rows.append(dict(
+            budget=n, baseline=top, diffs=diffs,
+            mean=statistics.mean(diffs),
+            std=statistics.stdev(diffs) if len(diffs) > 1 else 0.0,
+            positive=sum(d > 0 for d in diffs)))
+    return rows
+
+
+def paired_table(rows: Sequence[dict]) -> str:
+    lines = ['| pixel labels | best baseline | LRP − baseline per seed | '
+             'mean ± std | LRP ahead |', '|---|---|---|---|---|']
+    for r in rows:
+        lines.append(
+            f"| {r['budget']} | {LABELS[r['baseline']]} | "
+            + ', '.join(f'{d:+.2f}' for d in r['diffs'])
+            + f" | {r['mean']:+.2f} ± {r['std']:.2f} | "
+            f"{r['positive']}/{len(r['diffs'])} seeds |")
+    return '\n'.join(lines)
+
+
+def world_checks(rows: Sequence[dict], budgets: Sequence[int],
+                 num_train: int, stage1: Optional[dict]) -> List[str]:
+    """The toy world's targets, measured: the stage-1 classifier's val mAP
+    and time, the supervised UNet with all pixel labels, and its gap to the
+    UNet with the fewest."""
+    def mark(ok):
+        return 'met' if ok else 'NOT met'
+
+    lines = []
+    if stage1 is not None:
+        ok = (stage1['map'] >= TARGET_STAGE1_MAP
+              and stage1['minutes'] is not None
+              and stage1['minutes'] <= TARGET_STAGE1_MIN)
+        took = ('?' if stage1['minutes'] is None else
+                f"{stage1['minutes']:.1f}")
+        lines.append(
+            f"stage-1 classifier (image labels only): val mAP "
+            f"{stage1['map']:.1f} in {took} min (target ≥ "
+            f'{TARGET_STAGE1_MAP:.0f} in ≤ {TARGET_STAGE1_MIN:.0f} min: '
+            f'{mark(ok)})')
+    unet = {r['pixel_labels']: r for r in rows
+            if r['model'] == model_key(MODELS['unet'])}
+    if num_train in unet:
+        full = unet[num_train]['mean']
+        lines.append(f'supervised UNet, all {num_train} pixel labels: '
+                     f'{full:.2f} mIoU (target ≥ {TARGET_UNET_ALL:.0f}: '
+                     f'{mark(full >= TARGET_UNET_ALL)})')
+        fewest = min(unet)
+        if fewest != num_train:
+            gap = full - unet[fewest]['mean']
+            lines.append(
+                f'supervised UNet, {fewest} pixel labels: '
+                f"{unet[fewest]['mean']:.2f} mIoU, {gap:.2f} below all "
+                f'(target ≥ {TARGET_UNET_GAP:.0f} below: '
+                f'{mark(gap >= TARGET_UNET_GAP)})')
+    return lines
+
+
 def write_readme(readme: str, block: str) -> None:
     with open(readme) as f:
         text = f.read()
@@ -365,14 +575,18 @@ def main(argv=None) -> str:
     args.data_root = osp.abspath(args.data_root)
     args.work_dir = osp.abspath(args.work_dir)
     logs = osp.join(args.work_dir, 'logs')
-    prepare_data(args.data_root, args.image_pool, args.budgets, args.seeds)
-    ckpt = None
-    if args.stage1_iters:
-        print(f'stage 1: classifier, {args.stage1_iters} iterations',
-              flush=True)
+    num_train = prepare_data(args.data_root, args.image_pool, args.budgets,
+                             args.seeds)
+    ckpt = stage1 = None
+    if args.stage1_iters != 0:
         s1 = stage1_run(args)
+        print(f'stage 1: classifier, {s1.iters} iterations', flush=True)
         execute([s1], 1, args.threads * args.jobs, logs, args.force)
         ckpt = stage1_checkpoint(s1.work_dir)
+        wall = s1.wall_seconds()
+        stage1 = dict(map=read_run(s1.work_dir, 'cls/mAP')['best'],
+                      iters=s1.iters,
+                      minutes=None if wall is None else wall / 60)
     runs = [model_run(args, m, n, s, ckpt) for s in args.seeds
             for n in args.budgets for m in args.models]
     print(f'{len(runs)} runs, {args.jobs} at a time, {args.threads} '
@@ -382,46 +596,72 @@ def main(argv=None) -> str:
     rows = summarize(results, extra=['cls/mAP'])
     ref = reference_levels(args.data_root)
     minutes = (time.time() - start) / 60
+    iters = ', '.join(f'{LABELS[m]} {config_iters(model_config(m))}'
+                      if args.iters is None else f'{LABELS[m]} {args.iters}'
+                      for m in args.models)
     setting = (
         f'{len(runs)} runs ({len(args.models)} models × budgets '
         f'{", ".join(map(str, args.budgets))} × seeds '
-        f'{", ".join(map(str, args.seeds))}), {args.iters} iterations each'
-        + (f' after a {args.stage1_iters}-iteration stage-1 classifier '
-           f'(val mAP {read_run(s1.work_dir, "cls/mAP")["best"]:.1f}; '
-           f'ranking at random: {ref["random_map"]:.1f})'
-           if ckpt else ', random init') +
+        f'{", ".join(map(str, args.seeds))}; iterations: {iters})'
+        + (f' after a {stage1["iters"]}-iteration stage-1 classifier '
+           f'(val mAP {stage1["map"]:.1f}; ranking at random: '
+           f'{ref["random_map"]:.1f})' if stage1 else ', random init') +
         f'; {minutes:.1f} min wall on {os.cpu_count()} CPU cores '
         f'({args.jobs} runs at a time'
         + (f'; {kept} runs kept from an earlier call' if kept else '') + ')')
     table = pivot_table(rows, args.models, args.budgets)
+    paired = paired_differences(results, args.models, args.budgets)
+    checks = world_checks(rows, args.budgets, num_train, stage1)
     reading = (f'Predicting background everywhere scores '
                f'{ref["background_miou"]:.2f} mIoU.')
+    if paired:
+        reading += ('\n\nPaired by seed (same split file and stage 1), '
+                    'unrolled LRP minus the best baseline of each budget:'
+                    '\n\n' + paired_table(paired))
     cls_table = pivot_table(rows, args.models, args.budgets, key='cls/mAP')
     if len(cls_table.splitlines()) > 2:  # a model with a classifier ran
         reading += ('\n\nTheir classifiers (the models with one): val cls '
-                    'mAP at the best-mIoU validation, mean over seeds:\n\n'
-                    + cls_table)
+                    'mAP at the best-mIoU validation, mean over seeds'
+                    + (f' (stage 1: {stage1["map"]:.1f})' if stage1 else '')
+                    + ':\n\n' + cls_table)
+    curve = curves(runs, args.models, args.budgets)
+    reading += ('\n\nFlat at the end? Gain of the seed-mean val curve in '
+                'the last quarter of each run (best overall minus best '
+                'before it; mIoU points):\n\n'
+                + late_gains(curve, args.models, args.budgets))
+    if checks:
+        reading += '\n\nWorld checks:\n\n' + '\n'.join(
+            f'- {c}' for c in checks)
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(setting=setting, reference=ref, runs=results,
-                       rows=rows), f, indent=1)
+        json.dump(dict(setting=setting, reference=ref, stage1=stage1,
+                       runs=results, rows=rows, paired=paired,
+                       world_checks=checks,
+                       curves={f'{m}_n{n}': v
+                               for (m, n), v in curve.items()}),
+                  f, indent=1)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table + '\n\n' + reading + '\n')
     print('\n' + setting + '\nbest val mIoU (toy VOC val, standard '
           'protocol), mean ± std over seeds:\n' + table + '\n\n' + reading)
+    curves_path = None
     if args.plot:
-        plot(rows, args.models, args.plot,
-             f'toy VOC, {len(args.seeds)} seeds, {args.iters} iterations',
-             ref['background_miou'])
-        print(f'plot: {args.plot}')
+        title = f'toy VOC, {len(args.seeds)} seeds'
+        plot(rows, args.models, args.plot, title, ref['background_miou'])
+        curves_path = osp.splitext(args.plot)[0] + '_curves.png'
+        plot_curves(curve, args.models, args.budgets, curves_path,
+                    ref['background_miou'])
+        print(f'plots: {args.plot}, {curves_path}')
     if args.readme:
         block = [f'`python tools/analysis_tools/toy_experiment.py` — '
                  f'{setting}. Best val mIoU (toy VOC val, 80 images, '
                  'standard protocol), mean ± sample std over seeds:', '',
                  table, '', reading]
         if args.plot:
-            rel = osp.relpath(osp.abspath(args.plot),
-                              osp.dirname(osp.abspath(args.readme)))
-            block += ['', f'![toy experiment]({rel})']
+            here = osp.dirname(osp.abspath(args.readme))
+            block += ['', f'![toy experiment]'
+                      f'({osp.relpath(osp.abspath(args.plot), here)}) '
+                      f'![validation curves]'
+                      f'({osp.relpath(osp.abspath(curves_path), here)})']
         write_readme(args.readme, '\n'.join(block))
         print(f'README block written: {args.readme}')
     return table + '\n\n' + reading
