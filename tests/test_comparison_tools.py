@@ -4,6 +4,7 @@ import glob
 import importlib.util
 import json
 import os.path as osp
+import re
 import statistics
 import subprocess
 
@@ -124,12 +125,17 @@ def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
         assert (f'{statistics.mean(bests):.2f} ± '
                 f'{statistics.stdev(bests):.2f}') in row
     # and the classifier table lists the LRP model's cls mAP, not the UNet's
-    cls_part = table.split('Their classifiers')[1]
+    cls_part, late_part = table.split('Their classifiers')[1].split(
+        'Flat at the end?')
     maps = [best_from_scalars(str(work / 'unrolled-lrp' / f'n6_seed{s}'),
                               'cls/mAP') for s in (0, 1)]
     assert (f'| unrolled LRP (semi-sup.) | {statistics.mean(maps):.2f} |'
             in cls_part)
     assert '| UNet' not in cls_part
+    # the late-gain table has a signed cell per model and budget
+    for label in ('unrolled LRP (semi-sup.)', 'UNet (sup.)'):
+        assert re.search(rf'\| {re.escape(label)} \| [+-]\d+\.\d\d \|',
+                         late_part), late_part
     text = readme.read_text()
     assert text.startswith('# title\n\nbefore\n<!-- toy-experiment:begin')
     assert text.endswith('<!-- toy-experiment:end -->\nafter\n')

@@ -86,8 +86,11 @@ def test_rules_match_zennit(later_rule, ours_cfg):
 
 def test_zplus_everywhere_matches_zennit_on_signed_input():
     """z+ on every conv, the first one included (signed pixel input: its
-    a+ W+ + a- W- form), as the toy configs use it."""
+    a+ W+ + a- W- form), as the toy configs use it. Bias-free first conv,
+    as in the toy ResNets (BN follows every conv): zennit's ZPlus splits a
+    bias into both terms, the z+ rule here leaves biases out."""
     enc, pool, fc = make_net()
+    enc[0].bias = None
     x = torch.randn(2, 3, 16, 20, dtype=torch.float64)
     H = ours(enc, pool, fc, x, [dict(layers='*', type='zplus')])
     ref = theirs(enc, pool, fc, x, lambda name: ZPlus(stabilizer=EPS))
