@@ -57,7 +57,8 @@ from mmseg_lrp.utils.results import (model_key, read_run,  # noqa: E402
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
 STAGE1_CONFIG = osp.join(
-    CONFIG_DIR, 'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py')
+    CONFIG_DIR,
+    'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py')
 # model key -> its config in configs/toy_experiment
 MODELS: Dict[str, str] = {
     'unrolled-lrp':
@@ -456,8 +457,8 @@ def plot_curves(curve: Dict[tuple, List[tuple]], models: Sequence[str],
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(budgets), figsize=(3.3 * len(budgets),
-                                                        3.2), dpi=100,
+    fig, axes = plt.subplots(1, len(budgets),
+                             figsize=(3.3 * len(budgets), 3.2), dpi=100,
                              sharey=True, squeeze=False)
     for ax, n in zip(axes[0], budgets):
         for m in models:

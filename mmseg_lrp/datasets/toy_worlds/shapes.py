@@ -113,8 +113,8 @@ def _shape_mask(rng: np.random.Generator, shape: str, h: int, w: int,
     elif shape == 'crescent':
         cv2.circle(m, (int(cx), int(cy)), int(r), 1, -1)
         off = r * 0.5
-        cv2.circle(m, (int(cx + off * np.cos(ang)), int(cy + off * np.sin(ang))),
-                   int(r * 0.85), 0, -1)
+        centre = (int(cx + off * np.cos(ang)), int(cy + off * np.sin(ang)))
+        cv2.circle(m, centre, int(r * 0.85), 0, -1)
     else:
         raise ValueError(f'unknown shape {shape!r}')
     return m.astype(bool)
