@@ -8,11 +8,7 @@ _base_ = [
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone={{_base_.toy_resnet}},
-    decode_head=dict(
-        in_channels=[16, 32, 64, 128],
-        dec_channels=(64, 32, 16, 16),
-        num_classes=7,
-        init_cfg={{_base_.head_init}}),
+    decode_head={{_base_.toy_unet_head}},
     auxiliary_head=dict(in_channels=128, num_classes=7))
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),

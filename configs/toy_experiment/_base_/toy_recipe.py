@@ -43,6 +43,13 @@ head_init = dict(
     nonlinearity='leaky_relu',
     distribution='uniform',
     override=dict(name='conv_seg'))
+# The toy UNet decoder (UNet and multi-task UNet): one decoder block per
+# encoder stage, 64..16 channels.
+toy_unet_head = dict(
+    in_channels=[16, 32, 64, 128],
+    dec_channels=(64, 32, 16, 16),
+    num_classes=7,
+    init_cfg=head_init)
 max_iters = 800
 val_interval = 100
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
