@@ -29,7 +29,7 @@ toy-data: $(STAMP)
 demo: toy-data
 	$(PY) tools/demo.py --work-dir $(DEMO_WORK_DIR) --data-root $(TOY_ROOT)
 
-# the toy side-by-side experiment (about 52 min on 2 cores for 3 seeds); writes the table
+# the toy side-by-side experiment (about 62 min on 2 cores for 3 seeds); writes the table
 # into configs/toy_experiment/README.md
 toy-experiment: toy-data
 	$(PY) tools/analysis_tools/toy_experiment.py --data-root $(TOY_ROOT) \

@@ -67,7 +67,7 @@ MODELS: Dict[str, str] = {
     'deeplabv3':
     'deeplabv3_r18-cifar-c16-d4_1xb8-800iter_toyvoc-pixel-64x64.py',
     'unet-multitask':
-    'unet-multitask_r18-cifar-c16_1xb8-800iter_toyvoc-semi-64x64.py',
+    'unet-multitask_r18-cifar-c16_1xb8-1600iter_toyvoc-semi-64x64.py',
 }
 # The world checks of the toy data (printed with the results).
 TARGET_STAGE1_MAP, TARGET_STAGE1_MIN = 90.0, 10.0

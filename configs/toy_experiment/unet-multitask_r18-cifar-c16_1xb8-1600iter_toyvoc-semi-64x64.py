@@ -1,6 +1,9 @@
 # Toy multi-task UNet: the toy UNet plus the multi-label classifier on the
 # last stage (initialised from the stage-1 classifier), trained on the LRP
-# model's mixed batches (4 pixel-labelled + 4 image-level).
+# model's mixed batches (4 pixel-labelled + 4 image-level). Twice the
+# iterations of the supervised UNet: half of each batch has masks, and at
+# 800 iterations its val curves still rose by 7.4 (30 masks) and 7.6 (120)
+# mIoU in the last quarter (3 seeds), where every other model was flat.
 _base_ = [
     '../_base_/models/unet-multitask_r50.py',
     './_base_/toy_recipe.py',
@@ -15,3 +18,6 @@ val_evaluator = [
     dict(type='MultiLabelClsMetric'),
 ]
 test_evaluator = val_evaluator
+max_iters = 1600
+train_cfg = dict(max_iters=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))
