@@ -132,7 +132,11 @@ def test_image_labels_follow_a_class_subset(voc):
     a = ids['image_only'][0]
     write_xml(root, a, ['person', 'cat', 'dog'])
     classes = ('background', 'cat', 'person')
-    ds = image_ds(root, metainfo=dict(classes=classes))
+    # the other classes of the data are refused unless left out on purpose
+    with pytest.raises(ValueError, match=r"'dog' in 1 image\(s\)"):
+        image_ds(root, metainfo=dict(classes=classes))
+    ds = image_ds(root, metainfo=dict(classes=classes),
+                  unlisted_classes='ignore')
     (info, ) = [d for d in ds.load_data_list() if d['img_id'] == a]
     # dog is not in the subset: dropped, as the label_map drops its pixels
     assert info['img_labels'] == [0, 1, 2] and info['num_classes'] == 3

@@ -29,26 +29,14 @@ from xml.etree import ElementTree as ET
 import numpy as np
 from PIL import Image
 
-from .toy_worlds import TOY_CLASSES, VOC_CLASSES, build_world
+from .class_names import VOC_CLASSES, voc_palette
+from .toy_worlds import TOY_CLASSES, build_world
+from .voc_labels import read_voc_xml_names
 
 __all__ = [
     'TOY_CLASSES', 'VOC_CLASSES', 'voc_palette', 'voc_xml', 'make_toy_voc',
     'read_voc_xml_names', 'ensure_toy_voc'
 ]
-
-
-def voc_palette() -> np.ndarray:
-    """The 256-entry colour map of VOC's ``SegmentationClass`` PNGs."""
-    palette = np.zeros((256, 3), dtype=np.uint8)
-    for i in range(256):
-        c, r, g, b = i, 0, 0, 0
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette[i] = (r, g, b)
-    return palette
 
 
 def voc_xml(image_id: str, h: int, w: int, objects: List[dict]) -> bytes:
@@ -171,22 +159,6 @@ def make_toy_voc(root: str,
         with open(osp.join(root, rel), 'w') as f:
             f.write(''.join(f'{i}\n' for i in lst))
     return dict(seg_train=seg_train, seg_val=seg_val, image_only=image_only)
-
-
-def read_voc_xml_names(xml_path: str) -> List[str]:
-    """Object class names of a VOC annotation XML (in file order).
-
-    Args:
-        xml_path: Path of the XML file.
-
-    Returns:
-        The ``object/name`` texts.
-    """
-    try:
-        tree = ET.parse(xml_path)
-    except ET.ParseError as e:
-        raise ValueError(f'{xml_path}: not a valid VOC XML ({e})') from e
-    return [o.findtext('name', '').strip() for o in tree.iter('object')]
 
 
 def ensure_toy_voc(root: str, **kwargs) -> Optional[dict]:

@@ -6,12 +6,12 @@ from typing import List, Optional, Sequence
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
-from .voc_labels import (collect_image_labels, names_to_indices,
-                         read_id_list, read_label_cache)
+from .class_names import ConfigClassesMixin
+from .voc_labels import collect_image_labels, read_id_list, read_label_cache
 
 
 @DATASETS.register_module()
-class VOCImageLabelDataset(BaseSegDataset):
+class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
     """PASCAL VOC images with image-level labels (``Annotations/*.xml``).
 
     The pool is every JPEG of ``data_prefix.img_path`` (or the ids of
@@ -21,7 +21,10 @@ class VOCImageLabelDataset(BaseSegDataset):
     ``LoadSemiAnnotations`` makes an all-ignore mask) and ``img_labels``,
     the indices of their classes in this dataset's class list (background
     always, VOC's XMLs do not list it). Class names come from the XMLs or
-    the JSON cache of ``tools/dataset_converters/voc_image_labels.py``.
+    the JSON cache of ``tools/dataset_converters/voc_image_labels.py`` and
+    are matched against the config's ``metainfo.classes`` ignoring case
+    (any names: VOC's, a subset, or a dataset's own); objects of classes the
+    config does not list are refused by default (``unlisted_classes``).
 
     Args:
         ann_file: Optional id list; empty means every image in the folder.
@@ -31,6 +34,11 @@ class VOCImageLabelDataset(BaseSegDataset):
         labels_file: Optional JSON label cache (relative to data_root).
         ann_dir: Folder of the XMLs (relative to data_root).
         background_present: Mark background present in every image label.
+        mask_classes: The class of each mask value (default VOC 2012's 21);
+            only sets ``label_map`` and the palette here (no masks are read).
+        unlisted_classes: What objects of classes not in
+            ``metainfo.classes`` make: ``'error'`` (default, naming them and
+            their images), ``'warn'`` (log, drop them) or ``'ignore'``.
         **kwargs: As :class:`BaseSegDataset` (``data_prefix`` needs only
             ``img_path``; ``seg_map_path`` is refused).
     """
@@ -43,8 +51,11 @@ class VOCImageLabelDataset(BaseSegDataset):
                  labels_file: Optional[str] = None,
                  ann_dir: str = 'Annotations',
                  background_present: bool = True,
+                 mask_classes: Optional[Sequence[str]] = None,
+                 unlisted_classes: str = 'error',
                  img_suffix: str = '.jpg',
                  **kwargs) -> None:
+        self._init_classes(mask_classes, unlisted_classes)
         root = kwargs.get('data_root') or ''
         self.exclude_files = [osp.join(root, f) for f in exclude_files]
         self.labels_file = osp.join(root, labels_file) if labels_file else None
@@ -93,9 +104,14 @@ class VOCImageLabelDataset(BaseSegDataset):
             names = collect_image_labels(self.ann_dir, ids)
         classes = list(self.metainfo['classes'])
         img_dir = self.data_prefix['img_path']
+        source = self.labels_file or self.ann_dir
+        tally = self._tally()
         data_list = []
         for i in ids:
-            labels = names_to_indices(names[i], classes)
+            path = source if self.labels_file else osp.join(
+                self.ann_dir, f'{i}.xml')
+            labels = sorted({tally.index(n, i, path) for n in names[i]}
+                            - {None})
             if self.background_present and 'background' in classes:
                 labels = sorted({classes.index('background'), *labels})
             data_list.append(
@@ -104,4 +120,5 @@ class VOCImageLabelDataset(BaseSegDataset):
                      num_classes=len(classes), label_map=self.label_map,
                      reduce_zero_label=self.reduce_zero_label,
                      seg_fields=[]))
+        tally.report()
         return data_list

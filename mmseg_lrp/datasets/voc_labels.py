@@ -3,8 +3,7 @@ JSON cache written by ``tools/dataset_converters/voc_image_labels.py``."""
 import json
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence
-
-from .toy_voc import VOC_CLASSES, read_voc_xml_names
+from xml.etree import ElementTree as ET
 
 CACHE_VERSION = 1
 
@@ -34,8 +33,31 @@ def read_id_list(path: str) -> List[str]:
     return ids
 
 
+def read_voc_xml_names(xml_path: str) -> List[str]:
+    """Object class names of a VOC annotation XML (in file order).
+
+    Args:
+        xml_path: Path of the XML file.
+
+    Returns:
+        The ``object/name`` texts.
+
+    Raises:
+        ValueError: The file is not valid XML.
+    """
+    try:
+        tree = ET.parse(xml_path)
+    except ET.ParseError as e:
+        raise ValueError(f'{xml_path}: not a valid VOC XML ({e})') from e
+    return [o.findtext('name', '').strip() for o in tree.iter('object')]
+
+
 def xml_class_names(xml_path: str, image_id: str = '') -> List[str]:
-    """Distinct object class names of one VOC XML, checked against VOC's 20.
+    """Distinct object class names of one VOC XML, as written there.
+
+    The names are matched against a dataset's classes when it loads them
+    (:class:`~mmseg_lrp.datasets.class_names.ClassTally`), so data with
+    classes of its own can be cached and split too.
 
     Args:
         xml_path: The annotation file.
@@ -46,17 +68,16 @@ def xml_class_names(xml_path: str, image_id: str = '') -> List[str]:
 
     Raises:
         FileNotFoundError: The XML is missing.
-        ValueError: The XML is malformed or names an unknown class.
+        ValueError: The XML is malformed or has an object without a name.
     """
     if not osp.isfile(xml_path):
         raise FileNotFoundError(
             f'image {image_id}: annotation XML not found: {xml_path}')
     names = []
     for name in read_voc_xml_names(xml_path):
-        if name not in VOC_CLASSES[1:]:
-            raise ValueError(
-                f'{xml_path} (image {image_id}): unknown class name '
-                f'{name!r}; VOC classes are {", ".join(VOC_CLASSES[1:])}')
+        if not name:
+            raise ValueError(f'{xml_path} (image {image_id}): an object '
+                             'without a class name')
         if name not in names:
             names.append(name)
     return names
@@ -85,15 +106,16 @@ def collect_image_labels(ann_dir: str,
 def write_label_cache(path: str, labels: Dict[str, List[str]]) -> None:
     """Write ``{id: [class names]}`` as the JSON label cache."""
     with open(path, 'w') as f:
-        json.dump(dict(version=CACHE_VERSION, classes=list(VOC_CLASSES[1:]),
+        names = sorted({n for v in labels.values() for n in v})
+        json.dump(dict(version=CACHE_VERSION, classes=names,
                        labels=dict(sorted(labels.items()))), f, indent=0)
 
 
 def read_label_cache(path: str,
                      ids: Optional[Sequence[str]] = None
                      ) -> Dict[str, List[str]]:
-    """Read a JSON label cache, checking class names and (optionally) that
-    it covers ``ids``.
+    """Read a JSON label cache, checking (optionally) that it covers
+    ``ids``. Class names are checked by the dataset that uses them.
 
     Args:
         path: The cache file.
@@ -117,24 +139,8 @@ def read_label_cache(path: str,
             f'{path}: not an image-label cache of version {CACHE_VERSION}; '
             'rewrite it with voc_image_labels.py')
     labels = cache['labels']
-    for i, names in labels.items():
-        for name in names:
-            if name not in VOC_CLASSES[1:]:
-                raise ValueError(f'{path} (image {i}): unknown class name '
-                                 f'{name!r}')
     for i in ids or ():
         if i not in labels:
             raise KeyError(f'{path} has no labels for image {i}; rewrite it '
                            'with voc_image_labels.py')
     return labels
-
-
-def names_to_indices(names: Sequence[str],
-                     classes: Sequence[str]) -> List[int]:
-    """Indices of ``names`` in the dataset's ``classes``.
-
-    VOC class names that the dataset leaves out (a class subset, where
-    mmseg's label_map sends their pixels to 255) are dropped, matching the
-    masks; a name that is not a VOC class is an error upstream.
-    """
-    return sorted(classes.index(n) for n in names if n in classes)

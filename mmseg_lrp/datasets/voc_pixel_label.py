@@ -1,15 +1,18 @@
 """The pixel-labelled pool of semi-supervised PASCAL VOC."""
 import os.path as osp
-from typing import List
+from typing import List, Optional, Sequence
 
+import numpy as np
 from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
+from PIL import Image
 
+from .class_names import ConfigClassesMixin
 from .voc_labels import read_id_list
 
 
 @DATASETS.register_module()
-class VOCPixelLabelDataset(PascalVOCDataset):
+class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
     """PASCAL VOC images with ``SegmentationClass`` masks, from a split file.
 
     mmseg's :class:`PascalVOCDataset`, plus: every id of the split file is
@@ -20,11 +23,34 @@ class VOCPixelLabelDataset(PascalVOCDataset):
     ``SemiSupervisedSampler``. Used for the training pool (a split file of
     ``tools/dataset_converters/make_voc_splits.py``) and for validation.
 
+    Classes are the config's ``metainfo.classes``, any names: mask value
+    ``v`` is class ``mask_classes[v]`` (VOC 2012's 21 by default, as
+    ``SegmentationClass`` PNGs; a dataset's own list where its masks number
+    that). Every mask is read once at start (``check_masks``): a value with
+    no class is an error, and pixels of classes the config does not list are
+    refused by default (``unlisted_classes``) instead of silently ignored.
+
     Args:
         ann_file: The split file, one id per line (relative to data_root).
         data_prefix: Must name ``img_path`` and ``seg_map_path``.
+        mask_classes: The class of each mask value; default VOC 2012's 21.
+        unlisted_classes: What mask pixels of classes not in
+            ``metainfo.classes`` make: ``'error'`` (default, naming them and
+            their images), ``'warn'`` (log; the pixels are ignored, 255) or
+            ``'ignore'``.
+        check_masks: Read every mask at start for the checks above.
         **kwargs: As :class:`PascalVOCDataset`.
     """
+
+    def __init__(self,
+                 *args,
+                 mask_classes: Optional[Sequence[str]] = None,
+                 unlisted_classes: str = 'error',
+                 check_masks: bool = True,
+                 **kwargs) -> None:
+        self._init_classes(mask_classes, unlisted_classes)
+        self.check_masks = check_masks
+        super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         if not self.data_prefix.get('seg_map_path'):
@@ -53,4 +79,38 @@ class VOCPixelLabelDataset(PascalVOCDataset):
                      label_map=self.label_map,
                      reduce_zero_label=self.reduce_zero_label,
                      seg_fields=[]))
+        if self.check_masks:
+            self._check_mask_values(data_list)
         return data_list
+
+    def _check_mask_values(self, data_list: List[dict]) -> None:
+        """Refuse mask values without a class; count unlisted classes."""
+        tally = self._tally()
+        n = len(self.mask_classes)
+        for info in data_list:
+            path = info['seg_map_path']
+            try:
+                with Image.open(path) as im:
+                    mode, mask = im.mode, np.asarray(im)
+            except (OSError, ValueError) as e:
+                raise ValueError(f'mask {path} (image {info["img_id"]}) '
+                                 f'cannot be read: {e}') from e
+            if mask.ndim != 2:
+                raise ValueError(
+                    f'mask {path} (image {info["img_id"]}) is a {mode} '
+                    'image; masks hold one class index per pixel (palette '
+                    'or grayscale PNG, as VOC\'s SegmentationClass)')
+            values = np.unique(mask)
+            for v in values.tolist():
+                if v == self.ignore_index:
+                    continue
+                if not 0 <= v < n:
+                    raise ValueError(
+                        f'mask {path} (image {info["img_id"]}) holds value '
+                        f'{v}, but mask_classes has {n} classes (values '
+                        f'0..{n - 1}, {self.ignore_index} = ignore): '
+                        f'{self.mask_classes}')
+                name = self.mask_classes[v]
+                if name not in tally.classes:
+                    tally.count_unlisted(name, info['img_id'], path)
+        tally.report()

@@ -6,8 +6,10 @@ Reads ``Annotations/{id}.xml`` of every image in ``JPEGImages`` (or of the
 ids of ``--ids``) and writes ``{"labels": {id: [class names]}}`` to
 ``ImageLabels.json`` in the data root (``--out``). ``VOCImageLabelDataset``
 reads it with ``labels_file='ImageLabels.json'`` instead of parsing 17k XMLs
-at every start. An unknown class name or a missing XML is an error naming the
-file. ``--check-images`` also decodes every image and lists corrupt ones.
+at every start. Names are kept as written (the dataset matches them against
+its config's classes); the classes found are printed with their image counts.
+A missing or malformed XML is an error naming the file. ``--check-images``
+also decodes every image and lists corrupt ones.
 """
 import argparse
 import os
@@ -68,6 +70,12 @@ def main():
         check_images(root, ids)
     out = osp.join(root, args.out)
     write_label_cache(out, labels)
+    counts = {}
+    for names in labels.values():
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+    print('\nclasses (images): ' + ', '.join(
+        f'{n} ({c})' for n, c in sorted(counts.items())))
     print(f'\nwrote labels of {len(labels)} images to {out} in '
           f'{time.time() - start:.1f} s')
 

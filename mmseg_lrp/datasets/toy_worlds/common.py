@@ -1,14 +1,11 @@
-"""What every toy world shares: the VOC classes and the object records."""
+"""What every toy world shares: the toy classes and the object records."""
 from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-# The 21 VOC classes, background first; indices are the mask values.
-VOC_CLASSES: Tuple[str, ...] = (
-    'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
-    'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike',
-    'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor')
+from ..class_names import VOC_CLASSES  # indices are the mask values
+
 # The foreground classes of every toy world (so one config's class list
 # fits all of them): K = 7 with background.
 TOY_CLASSES: Tuple[str, ...] = ('aeroplane', 'bicycle', 'bird', 'car', 'cat',
