@@ -50,7 +50,7 @@ def test_missing_image_folder_inside_concat_dataset(toy_voc):
                                         datasets=[_cfg(root).val_dataloader
                                                   .dataset, inner])
     with pytest.raises(ConfigError, match=r'train_dataloader\.dataset\.'
-                       r'datasets\[1\]\.data_prefix\.img_path.*JPEGImagez'):
+                       r'datasets\.1\.data_prefix\.img_path.*JPEGImagez'):
         check_data_paths(cfg, ['train_dataloader'])
 
 
@@ -107,6 +107,8 @@ def test_train_tool_reports_missing_data_root(tmp_path):
     last = res.stdout.strip().splitlines()[-1]
     assert last.startswith('mmseg_lrp.utils.config_check.ConfigError')
     assert 'train_dataloader.dataset.data_root' in last and missing in last
+    # the fix it names (run in tests/test_bad_inputs.py)
+    assert '--data-root /path/to/VOC2012' in last
 
 
 @pytest.mark.slow

@@ -1,8 +1,11 @@
 """Train a segmentor: mmseg's ``tools/train.py`` with the plugin loaded.
 
-Same command line as mmseg's. Differences: ``import mmseg_lrp`` (registers the
-plugin's components and makes checkpoints loadable on torch >= 2.6), and data
-paths and component names are checked up front for clear errors.
+Same command line as mmseg's, plus ``--data-root``/``--classes``/
+``--mask-values`` (train on other VOC-layout data: every dataset and head set
+at once, see docs/own_data.md). Differences: ``import mmseg_lrp`` (registers
+the plugin's components and makes checkpoints loadable on torch >= 2.6), and
+data paths, the number of classes and component names are checked up front
+for clear errors.
 """
 import argparse
 import logging
@@ -14,7 +17,8 @@ from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
-from mmseg_lrp.utils import (check_data_paths, check_sampler_batch,
+from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
+                             check_num_classes, check_sampler_batch,
                              explain_build_errors, load_tool_config,
                              prepare_cpu_distributed)
 
@@ -49,6 +53,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_dataset_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -59,7 +64,8 @@ def main():
     args = parse_args()
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                           args.launcher)
+                           args.launcher, args.data_root, args.classes,
+                           args.mask_values)
 
     if args.amp is True:
         optim_wrapper = cfg.optim_wrapper.type
@@ -81,6 +87,7 @@ def main():
     if cfg.get('val_cfg', None):
         loaders.append('val_dataloader')
     check_data_paths(cfg, loaders)
+    check_num_classes(cfg)
     prepare_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
     check_sampler_batch(cfg)
     with explain_build_errors(cfg):

@@ -3,6 +3,8 @@ from .checkpoint import (load_from_local, mmengine_safe_globals,
 from .config_check import (ConfigError, check_data_paths,
                            check_sampler_batch, explain_build_errors,
                            find_type_keys)
+from .dataset_options import (add_dataset_args, check_num_classes,
+                              set_dataset_options)
 from .dist import prepare_cpu_distributed
 from .fresh_process import run_in_fresh_process
 from .tool_config import load_tool_config
@@ -11,5 +13,6 @@ __all__ = [
     'load_from_local', 'mmengine_safe_globals', 'register_checkpoint_loader',
     'ConfigError', 'check_data_paths', 'check_sampler_batch',
     'explain_build_errors', 'find_type_keys', 'load_tool_config',
-    'run_in_fresh_process', 'prepare_cpu_distributed'
+    'run_in_fresh_process', 'prepare_cpu_distributed', 'add_dataset_args',
+    'check_num_classes', 'set_dataset_options'
 ]

@@ -16,21 +16,26 @@ from typing import Iterator, List, Sequence, Tuple
 
 from mmengine.config import Config
 
-_UNKNOWN_TYPE = re.compile(r'([^\s\'"`]+) is not in the (\S+)::(\S+) registry')
+# registry names may hold blanks ('data sampler')
+_UNKNOWN_TYPE = re.compile(
+    r'([^\s\'"`]+) is not in the (\S+?)::([\w ]+?) registry')
 
 
 class ConfigError(ValueError):
     """A config names a component or a path that does not exist."""
 
 
-def _iter_datasets(cfg: dict, key: str) -> Iterator[Tuple[str, dict]]:
-    """Yield ``(key, dataset_cfg)`` for a dataset config and its children."""
+def iter_datasets(cfg: dict, key: str) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(key, dataset_cfg)`` for a dataset config and its children.
+
+    Keys use mmengine's ``--cfg-options`` syntax (``datasets.0``).
+    """
     yield key, cfg
     for i, sub in enumerate(cfg.get('datasets', None) or []):
         if isinstance(sub, dict):
-            yield from _iter_datasets(sub, f'{key}.datasets[{i}]')
+            yield from iter_datasets(sub, f'{key}.datasets.{i}')
     if isinstance(cfg.get('dataset', None), dict):
-        yield from _iter_datasets(cfg['dataset'], f'{key}.dataset')
+        yield from iter_datasets(cfg['dataset'], f'{key}.dataset')
 
 
 def _is_local(path: str) -> bool:
@@ -56,8 +61,8 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
         if not isinstance(loader_cfg, dict) or not isinstance(
                 loader_cfg.get('dataset', None), dict):
             continue
-        for key, ds in _iter_datasets(loader_cfg['dataset'],
-                                      f'{loader}.dataset'):
+        for key, ds in iter_datasets(loader_cfg['dataset'],
+                                     f'{loader}.dataset'):
             if ds.get('backend_args', None):
                 continue  # remote storage: nothing to check locally
             root = ds.get('data_root', None) or ''
@@ -65,8 +70,9 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
                 raise ConfigError(
                     f'{key}.data_root: data root {root!r} does not exist '
                     f'(resolved to {osp.abspath(root)!r}). Prepare the data '
-                    '(see README, "Data") or override it, e.g. --cfg-options '
-                    f'{key}.data_root=/path/to/VOC2012')
+                    '(see README, "Data") or point every dataset of the '
+                    'config at yours: tools/train.py (or test.py) CONFIG '
+                    '--data-root /path/to/VOC2012')
             ann = ds.get('ann_file', None)
             if ann and isinstance(ann, str) and _is_local(ann):
                 path = ann if osp.isabs(ann) else osp.join(root, ann)
