@@ -1,9 +1,12 @@
 """Test (and evaluate) a segmentor: mmseg's ``tools/test.py`` with the plugin.
 
-Same command line as mmseg's. Differences: ``import mmseg_lrp`` (registers the
-plugin's components and makes checkpoints loadable on torch >= 2.6), and the
-checkpoint, data paths and component names are checked up front for clear
-errors.
+Same command line as mmseg's, plus ``--data-root``/``--classes`` (point the
+config at other VOC-layout data, see docs/own_data.md). Differences:
+``import mmseg_lrp`` (registers the plugin's components and makes checkpoints
+loadable on torch >= 2.6); the data paths, the number of classes, the
+component names and the checkpoint (built against the config's model: the
+same classes and shapes) are checked before any data is read; ``--out``
+works with a list of evaluators (the LRP configs': IoU + classifier).
 """
 import argparse
 import os
@@ -13,7 +16,9 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
-from mmseg_lrp.utils import (check_data_paths, explain_build_errors,
+from mmseg_lrp.apis import check_config_checkpoint
+from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
+                             check_num_classes, explain_build_errors,
                              load_tool_config, prepare_cpu_distributed)
 
 
@@ -57,6 +62,7 @@ def parse_args():
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_dataset_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -83,12 +89,33 @@ def trigger_visualization_hook(cfg, args):
     return cfg
 
 
+def set_output_dir(cfg, out: str) -> None:
+    """mmseg's ``--out``: IoUMetric writes the predictions to ``out``.
+
+    mmseg sets ``test_evaluator['output_dir']``, which fails for a list of
+    evaluators; here every evaluator that writes predictions gets it.
+    """
+    evaluators = cfg.test_evaluator
+    if isinstance(evaluators, dict):
+        evaluators = [evaluators]
+    writers = [e for e in evaluators
+               if str(e.get('type', '')).split('.')[-1] == 'IoUMetric']
+    if not writers:
+        raise SystemExit(
+            f'--out {out}: no IoUMetric in test_evaluator '
+            f'{[e.get("type") for e in evaluators]} to write predictions')
+    for e in writers:
+        e['output_dir'] = out
+        e['keep_results'] = True
+
+
 def main():
     args = parse_args()
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                           args.launcher)
-
+                           args.launcher, args.data_root, args.classes,
+                           args.mask_values)
+    check_num_classes(cfg)
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'checkpoint {args.checkpoint!r} does not exist')
@@ -102,14 +129,13 @@ def main():
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
 
-    # add output_dir in metric
     if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        set_output_dir(cfg, args.out)
 
     check_data_paths(cfg, ['test_dataloader'])
     prepare_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
     with explain_build_errors(cfg):
+        check_config_checkpoint(cfg, args.checkpoint)
         runner = Runner.from_cfg(cfg)
         runner.test()
 

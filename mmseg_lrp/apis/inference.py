@@ -1,48 +1,67 @@
 """Python API: mmseg's init_model / inference_model, with checks."""
+import copy
 import os
 import os.path as osp
 from typing import List, Optional, Union
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
 from mmseg.apis import inference_model  # noqa: F401  (re-exported)
 from mmseg.apis import init_model as mmseg_init_model
+
+from mmseg_lrp.utils.checkpoint import check_checkpoint
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
-def check_checkpoint(model: torch.nn.Module, checkpoint: str) -> dict:
-    """Check that every tensor of ``checkpoint`` fits ``model``.
+def config_classes(cfg: Config, loader: str = 'test_dataloader'
+                   ) -> Optional[List[str]]:
+    """The class names of a config's dataloader (None if unknown)."""
+    from mmseg_lrp.utils.dataset_options import dataset_classes, leaf_datasets
+    for key, ds in leaf_datasets(cfg):
+        if key.startswith(loader):
+            classes = dataset_classes(ds)
+            return list(classes) if classes is not None else None
+    return None
 
-    mmengine loads non-strictly and only warns on a size mismatch, leaving
-    e.g. a randomly initialised classifier when the checkpoint was trained
-    for another number of classes: a silent wrong model. Here that is an
-    error naming the file, the key and both shapes.
+
+def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
+                            checkpoint: str) -> dict:
+    """Load ``checkpoint`` (read once) after checking that it fits.
 
     Returns:
-        The loaded checkpoint dict.
+        The checkpoint dict.
+
+    Raises:
+        FileNotFoundError: No such file.
+        CheckpointError: Not a checkpoint, corrupt, or another model.
     """
-    if not osp.isfile(checkpoint):
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt)
-    own = model.state_dict()
-    for key, value in state.items():
-        if key in own and tuple(own[key].shape) != tuple(value.shape):
-            msg = (f'{checkpoint}: {key} has shape {tuple(value.shape)}, '
-                   f'the model from the config {tuple(own[key].shape)}')
-            if key.endswith('conv_seg.weight'):
-                msg += (f' (the checkpoint is for {value.shape[0]} classes, '
-                        f'the config for {own[key].shape[0]})')
-            raise ValueError(msg)
-    missing = [k for k in own if k not in state
-               and not k.endswith('num_batches_tracked')]
-    if missing:
-        raise KeyError(f'{checkpoint} lacks {len(missing)} weights of the '
-                       f'model, e.g. {missing[:3]}: is it for this config?')
+    check_checkpoint(model, ckpt, checkpoint, config_classes(cfg))
+    _load_checkpoint_to_model(model, ckpt)
     return ckpt
+
+
+def check_config_checkpoint(cfg: Config, checkpoint: str) -> None:
+    """Build the config's model on the CPU and check that ``checkpoint``
+    fits it, before a runner spends time on data and testing.
+
+    Raises:
+        FileNotFoundError: No such file.
+        CheckpointError: Not a checkpoint, corrupt, or another model.
+    """
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = copy.deepcopy(cfg.model)
+    if model_cfg.get('type') == 'SegTTAModel':  # --tta wraps the model
+        model_cfg = model_cfg['module']
+    model = MODELS.build(model_cfg)
+    load_checked_checkpoint(model, cfg, checkpoint)
 
 
 def init_model(config: Union[str, Config],
@@ -64,16 +83,12 @@ def init_model(config: Union[str, Config],
     model = mmseg_init_model(config, None, device='cpu',
                              cfg_options=cfg_options)
     if checkpoint is not None:
-        ckpt = check_checkpoint(model, checkpoint)
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = load_checked_checkpoint(model, model.cfg, checkpoint)
         meta = ckpt.get('meta', {}).get('dataset_meta')
         if meta:
             model.dataset_meta = meta
     if getattr(model, 'dataset_meta', None) is None:
-        cfg = model.cfg
-        ds = cfg.test_dataloader.dataset
-        model.dataset_meta = dict(
-            classes=(ds.get('metainfo') or {}).get('classes'))
+        model.dataset_meta = dict(classes=config_classes(model.cfg))
     model.to(device)
     model.eval()
     return model

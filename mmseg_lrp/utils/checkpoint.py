@@ -16,20 +16,31 @@ installed by replacing mmengine's loader for local paths (the ``''`` scheme of
 ``resume``, ``init_cfg=dict(type='Pretrained')`` and
 ``mmengine.runner.load_checkpoint``.
 
-A checkpoint that holds other objects still fails with torch's message; for a
-trusted file torch's own switch ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` loads it
-without the allow-list.
+A file that is no checkpoint (random bytes, truncated) is an error naming it
+as such; a checkpoint that holds other objects is refused with the names of
+torch's switch ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, to be set only for a
+trusted file (it lifts the allow-list).
+
+:func:`check_checkpoint` compares a loaded checkpoint with the model of a
+config before anything runs (``tools/test.py``, ``tools/infer.py``).
 """
 import inspect
+import logging
 import os.path as osp
 import pickle
-from typing import Callable, List, Optional, Tuple, Union
+import zipfile
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 _REGISTERED = False
+
+
+class CheckpointError(ValueError):
+    """A file is not a checkpoint, is corrupt, or does not fit a model."""
 
 
 def _history_buffer_getattr(obj: object, name: str) -> Callable:
@@ -83,8 +94,40 @@ def load_from_local(filename: str,
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    with torch.serialization.safe_globals(mmengine_safe_globals()):
-        return torch.load(filename, map_location=map_location)
+    size = osp.getsize(filename)
+    with open(filename, 'rb') as f:
+        head = f.read(2)
+    # torch.save writes a zip archive (legacy format: a pickle, 0x80 first)
+    if not zipfile.is_zipfile(filename) and head[:1] != b'\x80':
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
+            'bytes, neither a torch.save archive nor a pickle)')
+    try:
+        with torch.serialization.safe_globals(mmengine_safe_globals()):
+            return torch.load(filename, map_location=map_location)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        ours = [ln for ln in msg.splitlines() if 'checkpoint calls' in ln]
+        if ours:  # the restricted getattr of _history_buffer_getattr
+            raise pickle.UnpicklingError(f'{filename}: {ours[0].strip()}'
+                                         ) from None
+        if 'Weights only load failed' not in msg:
+            raise
+        detail = [ln for ln in msg.splitlines()
+                  if ln.strip() and 'WeightsUnpickler' not in ln]
+        reason = next((ln for ln in detail if 'global' in ln.lower()
+                       or 'unsupported' in ln.lower()), '')
+        raise CheckpointError(
+            f'{filename} holds objects other than tensors and the types '
+            f'mmengine writes ({reason.strip() or "see torch.load"}), or is '
+            'corrupt. Refused by the safe unpickler; only for a file you '
+            'trust, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 loads it without '
+            'restriction') from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
+            f'bytes; {first})') from None
 
 
 def register_checkpoint_loader() -> None:
@@ -99,3 +142,59 @@ def register_checkpoint_loader() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
                                      force=True)
     _REGISTERED = True
+
+
+def check_checkpoint(model: torch.nn.Module,
+                     ckpt: dict,
+                     filename: str,
+                     classes: Optional[Sequence[str]] = None) -> None:
+    """Check that every tensor of a checkpoint fits ``model``.
+
+    mmengine loads non-strictly and only warns on a size mismatch, leaving
+    e.g. a randomly initialised classifier when the checkpoint was trained
+    for another number of classes: a silent wrong model. Here that is an
+    error naming the file, the key and both shapes.
+
+    Args:
+        model: The model built from the config.
+        ckpt: The loaded checkpoint.
+        filename: Its file (for messages).
+        classes: The config's class names, compared with the checkpoint's
+            ``meta.dataset_meta.classes`` where it has them.
+
+    Raises:
+        CheckpointError: A tensor of another shape, or missing weights.
+    """
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise CheckpointError(f'{filename} holds no state dict')
+    # DataParallel / DDP wrappers save keys as 'module.xxx'
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    meta = ckpt.get('meta', None) or {}
+    ck_classes = (meta.get('dataset_meta', None) or {}).get('classes')
+    own = model.state_dict()
+    for key, value in state.items():
+        if key in own and hasattr(value, 'shape') and tuple(
+                own[key].shape) != tuple(value.shape):
+            msg = (f'{filename}: {key} has shape {tuple(value.shape)}, the '
+                   f'model of the config {tuple(own[key].shape)}')
+            if key.endswith('conv_seg.weight'):  # a head's class layer
+                msg += (f' (the checkpoint is for {value.shape[0]} classes, '
+                        f'the config for {own[key].shape[0]})')
+            if ck_classes and classes and len(ck_classes) != len(classes):
+                msg += (f'; the checkpoint was trained on {ck_classes}, the '
+                        f'config names {list(classes)} (set them with '
+                        '--classes)')
+            raise CheckpointError(msg + '. Is it for this config?')
+    missing = [k for k in own if k not in state
+               and not k.endswith('num_batches_tracked')]
+    if missing:
+        raise CheckpointError(
+            f'{filename} lacks {len(missing)} weights of the model, e.g. '
+            f'{missing[:3]}: is it for this config?')
+    if ck_classes and classes and list(ck_classes) != list(classes):
+        print_log(
+            f'{filename} was trained with classes {list(ck_classes)}, the '
+            f'config names {list(classes)}; results are reported under the '
+            'config\'s names', logger='current', level=logging.WARNING)
