@@ -1,29 +1,43 @@
 """Segment images with a trained model and write its per-class heatmaps.
 
     python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_DIR --out DIR \\
-        [--device cpu] [--classes person car] [--save-logits]
+        [--device cpu] [--show-classes person car] [--save-logits] \\
+        [--classes background widget gadget]
 
 For every image writes ``{name}_pred.png`` (the segmentation as a palette
 PNG: pixel value = class index, colours from the dataset), and
 ``{name}_heatmaps.png`` (input, prediction, and the softmax heatmap of each
-predicted class, or of ``--classes``, blue-white-red); ``--save-logits``
-also keeps the raw heatmaps ``(K, H, W)`` as ``{name}_heatmaps.npy``. Uses
-mmseg's ``init_model``/``inference_model`` (the checkpoint is checked against
-the config first). Works on CPU and GPU.
+predicted class, or of ``--show-classes``, blue-white-red; panels at most
+``--figure-size`` px); ``--save-logits`` also keeps the raw heatmaps
+``(K, H, W)`` as ``{name}_heatmaps.npy`` (``--logits-size model`` and
+``--logits-dtype float16`` make it smaller). The printed line names the same
+classes as the figure, with their share of the pixels. An image that cannot
+be read (or is under 8 px a side) is reported and skipped; the tool exits
+non-zero at the end, listing them. Uses mmseg's ``init_model`` /
+``inference_model`` (the checkpoint is checked against the config first).
+Works on CPU and GPU.
 """
 import argparse
 import os
 import os.path as osp
+from typing import Tuple
 
+import cv2
 import mmcv
 import numpy as np
 import torch
-from mmengine.config import DictAction
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
 from PIL import Image
 
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import inference_model, init_model, list_images
+from mmseg_lrp.datasets.transforms import LoadCheckedImageFromFile
+from mmseg_lrp.utils import set_dataset_options
 from mmseg_lrp.visualization import heatmap_row
+
+MIN_SIDE = 8  # px; smaller images are refused, naming the file
+LARGE_MB = 100  # a saved heatmap file above this gets a note
 
 
 def parse_args():
@@ -36,20 +50,106 @@ def parse_args():
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--classes', nargs='+', default=None,
+                        help='the class list the model was trained with, if '
+                        'not the config\'s (as train.py --classes)')
+    parser.add_argument('--show-classes', nargs='+', default=None,
                         help='class names whose heatmaps to draw '
                         '(default: the predicted classes)')
     parser.add_argument('--save-logits', action='store_true',
                         help='also save the raw heatmaps as .npy')
+    parser.add_argument('--logits-size', choices=['image', 'model'],
+                        default='image', help='saved heatmaps at the image\'s'
+                        ' resolution or at the one the model saw')
+    parser.add_argument('--logits-dtype', choices=['float32', 'float16'],
+                        default='float32')
+    parser.add_argument('--figure-size', type=int, default=512,
+                        help='longest side of each figure panel, in px')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, key=value (as train.py)')
     return parser.parse_args()
 
 
+def check_size(path: str, image: np.ndarray) -> None:
+    """Refuse images too small to segment, naming them."""
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(f'{path}: image is {w}x{h} px; the model needs at '
+                         f'least {MIN_SIDE} px a side')
+
+
+def fit(image: np.ndarray, heat: torch.Tensor,
+        max_side: int) -> Tuple[np.ndarray, torch.Tensor]:
+    """Image and heatmaps scaled down so that the longer side is at most
+    ``max_side`` (the figure of a 4000x3000 photo stays readable)."""
+    h, w = image.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return image, heat
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    image = cv2.resize(image, size[::-1], interpolation=cv2.INTER_AREA)
+    heat = F.interpolate(heat[None].float(), size=size, mode='bilinear',
+                         align_corners=False)[0]
+    return image, heat
+
+
+def save_logits(path: str, result, heat: torch.Tensor, size: str,
+                dtype: str) -> float:
+    """Write the heatmaps as ``.npy``; returns the file size in MB."""
+    if size == 'model':  # the resolution the model saw (before padding)
+        h, w = result.metainfo['img_shape'][:2]
+        heat = F.interpolate(heat[None].float(), size=(h, w),
+                             mode='bilinear', align_corners=False)[0]
+    np.save(path, heat.cpu().numpy().astype(dtype))
+    return osp.getsize(path) / 2**20
+
+
+def infer_one(model, vis, path: str, args, classes, palette,
+              flat_palette, class_ids) -> str:
+    """Segment one image, write its files; returns the printed line."""
+    name = osp.splitext(osp.basename(path))[0]
+    # the training loader's checks: missing, undecodable, truncated
+    image = np.ascontiguousarray(
+        LoadCheckedImageFromFile()(dict(img_path=path))['img'][..., ::-1])
+    check_size(path, image)
+    with torch.no_grad():
+        result = inference_model(model, path)
+    pred = result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+    heat = result.seg_logits.data
+    png = Image.fromarray(pred, mode='P')
+    png.putpalette(flat_palette + [0] * (768 - len(flat_palette)))
+    png.save(osp.join(args.out, f'{name}_pred.png'))
+    # the figure and the printed line show the same classes
+    counts = np.bincount(pred.ravel(), minlength=len(classes))
+    found = [int(k) for k in np.argsort(-counts) if counts[k] > 0]
+    shown = class_ids if class_ids is not None else found
+    small_image, small_heat = fit(image, heat, args.figure_size)
+    row = heatmap_row(vis, small_image, small_heat, classes, palette,
+                      class_ids=shown, title=name)
+    mmcv.imwrite(row[..., ::-1], osp.join(args.out, f'{name}_heatmaps.png'))
+    line = f'{path}: predicted ' + ', '.join(
+        f'{classes[k]} {100 * counts[k] / pred.size:.1f}%' for k in found)
+    if args.save_logits:
+        mb = save_logits(osp.join(args.out, f'{name}_heatmaps.npy'), result,
+                         heat, args.logits_size, args.logits_dtype)
+        if mb > LARGE_MB:
+            line += (f'; heatmaps .npy is {mb:.0f} MB (smaller: '
+                     '--logits-size model, --logits-dtype float16)')
+    if 'pred_img_logits' in result:
+        p = result.pred_img_logits.data.sigmoid().cpu()
+        top = [f'{classes[k]} {p[k]:.2f}'
+               for k in p.argsort(descending=True)[:3].tolist()]
+        line += f'; classifier: {", ".join(top)}'
+    return line
+
+
 def main():
     args = parse_args()
     images = list_images(args.images)
-    model = init_model(args.config, args.checkpoint, device=args.device,
-                       cfg_options=args.cfg_options)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    set_dataset_options(cfg, classes=args.classes)
+    model = init_model(cfg, args.checkpoint, device=args.device)
     # images are checked for truncation/corruption as in training
     for t in model.cfg.test_pipeline:
         if t['type'] == 'LoadImageFromFile':
@@ -60,42 +160,30 @@ def main():
         for k in range(len(classes))
     ]
     class_ids = None
-    if args.classes:
-        unknown = [c for c in args.classes if c not in classes]
+    if args.show_classes:
+        unknown = [c for c in args.show_classes if c not in classes]
         if unknown:
-            raise SystemExit(f'--classes: unknown {unknown}; the model has '
-                             f'{classes}')
-        class_ids = [classes.index(c) for c in args.classes]
+            raise SystemExit(f'--show-classes: unknown {unknown}; the model '
+                             f'has {classes}')
+        class_ids = [classes.index(c) for c in args.show_classes]
     from mmseg.visualization import SegLocalVisualizer
     vis = SegLocalVisualizer(name='infer', alpha=0.6)
     os.makedirs(args.out, exist_ok=True)
     flat_palette = [v for p in palette for v in p]
+    failed = []
     for path in images:
-        name = osp.splitext(osp.basename(path))[0]
-        with torch.no_grad():
-            result = inference_model(model, path)
-        pred = result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
-        heat = result.seg_logits.data
-        png = Image.fromarray(pred, mode='P')
-        png.putpalette(flat_palette + [0] * (768 - len(flat_palette)))
-        png.save(osp.join(args.out, f'{name}_pred.png'))
-        image = mmcv.imread(path, channel_order='rgb')
-        row = heatmap_row(vis, image, heat, classes, palette,
-                          class_ids=class_ids, title=name)
-        mmcv.imwrite(row[..., ::-1], osp.join(args.out,
-                                               f'{name}_heatmaps.png'))
-        if args.save_logits:
-            np.save(osp.join(args.out, f'{name}_heatmaps.npy'),
-                    heat.cpu().numpy())
-        found = [classes[k] for k in np.unique(pred)]
-        line = f'{path}: predicted {", ".join(found)}'
-        if 'pred_img_logits' in result:
-            p = result.pred_img_logits.data.sigmoid().cpu()
-            top = [f'{classes[k]} {p[k]:.2f}'
-                   for k in p.argsort(descending=True)[:3].tolist()]
-            line += f'; classifier: {", ".join(top)}'
-        print(line)
-    print(f'wrote {len(images)} results to {args.out}')
+        try:
+            print(infer_one(model, vis, path, args, classes, palette,
+                            flat_palette, class_ids), flush=True)
+        except Exception as e:  # report, go on with the other images
+            msg = str(e) if path in str(e) else f'{path}: {e}'
+            failed.append(f'{msg} ({type(e).__name__})')
+            print(f'FAILED {failed[-1]}', flush=True)
+    print(f'wrote results of {len(images) - len(failed)} of {len(images)} '
+          f'images to {args.out}')
+    if failed:
+        raise SystemExit(f'{len(failed)} image(s) failed:\n  '
+                         + '\n  '.join(failed))
 
 
 if __name__ == '__main__':
