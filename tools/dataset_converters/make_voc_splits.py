@@ -11,7 +11,7 @@ class counts as even as possible, blended with the natural class
 distribution by ``--blend``: default 0 below 500 images, 0.5 from 500 on),
 ``classic`` a uniform random sample. The LRP configs and the baselines read
 the same files. Class labels come from the XMLs or ``--labels`` (the cache of
-voc_image_labels.py).
+voc_image_labels.py). Ids without a mask are left out, with a warning.
 """
 import argparse
 import os
@@ -39,13 +39,33 @@ def parse_args():
                         help='label cache (relative to ROOT); default: XMLs')
     parser.add_argument('--out-dir', default='ImageSets/SemiSeg',
                         help='output folder (relative to ROOT)')
+    parser.add_argument('--mask-dir', default='SegmentationClass',
+                        help='mask folder (relative to ROOT): ids without a '
+                        'mask there are left out of the splits')
     return parser.parse_args()
+
+
+def with_masks(root: str, mask_dir: str, ids, source: str):
+    """The ids that have a mask; reports the others (they would only fail
+    later, when training reads the split)."""
+    folder = osp.join(root, mask_dir)
+    if not osp.isdir(folder):
+        raise SystemExit(f'mask folder not found: {folder}')
+    kept = [i for i in ids if osp.isfile(osp.join(folder, f'{i}.png'))]
+    missing = [i for i in ids if i not in set(kept)]
+    if missing:
+        print(f'warning: {len(missing)} of {len(ids)} ids of {source} have '
+              f'no mask in {folder} and are left out, e.g. '
+              f'{", ".join(missing[:5])}')
+    if not kept:
+        raise SystemExit(f'no id of {source} has a mask in {folder}')
+    return kept
 
 
 def main():
     args = parse_args()
     source = osp.join(args.root, args.source)
-    ids = read_id_list(source)
+    ids = with_masks(args.root, args.mask_dir, read_id_list(source), source)
     if args.labels:
         cache = read_label_cache(osp.join(args.root, args.labels), ids)
         labels = {i: cache[i] for i in ids}
