@@ -2,7 +2,7 @@
 #   make demo   set up if needed, then stage 1 + unrolled LRP on the embedded toy VOC
 #   make test   set up if needed, then run the whole test suite
 # Everything installs into a project-local virtual environment ($(VENV)).
-# To use your own environment (e.g. with a CUDA torch), see README "Manual install".
+# To use your own environment (e.g. with a CUDA torch), see docs/development.md, "Manual install".
 
 VENV ?= .venv
 PYTHON ?= python3

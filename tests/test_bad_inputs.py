@@ -337,9 +337,10 @@ def _short_run(split):
 
 @pytest.mark.slow
 def test_own_data_end_to_end(tmp_path):
-    """The README's own-data recipe: label cache and split by the tools,
-    then train.py / test.py with --data-root and --classes only; a missing
-    root's hint and a checkpoint of other classes are caught up front."""
+    """The own-data recipe of docs/own_data.md: label cache and split by
+    the tools, then train.py / test.py with --data-root and --classes only;
+    a missing root's hint and a checkpoint of other classes are caught up
+    front."""
     root = str(tmp_path / 'own' / 'VOC2012')
     make_own_voc(root)
     code, out = run(tool_cmd('dataset_converters/voc_image_labels.py', root))

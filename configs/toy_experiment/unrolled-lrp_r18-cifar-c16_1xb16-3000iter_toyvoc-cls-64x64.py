@@ -3,7 +3,7 @@
 # VOC's image-level pool (8000 images in the default data), batch 16, AdamW
 # 2e-3. Its checkpoint initialises every toy model (backbone.*; the LRP
 # model also takes its classifier). ~90 val mAP after 3000 iterations
-# (README).
+# (docs/toy_world.md).
 _base_ = ['./_base_/toy_lrp.py']
 model = dict(decode_head=dict(loss_decode=dict(seg_weight=0.0)))
 train_dataloader = dict(

@@ -70,7 +70,7 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
                 raise ConfigError(
                     f'{key}.data_root: data root {root!r} does not exist '
                     f'(resolved to {osp.abspath(root)!r}). Prepare the data '
-                    '(see README, "Data") or point every dataset of the '
+                    '(see docs/data.md) or point every dataset of the '
                     'config at yours: tools/train.py (or test.py) CONFIG '
                     '--data-root /path/to/VOC2012')
             ann = ds.get('ann_file', None)
