@@ -240,7 +240,7 @@ def test_dataset_options_set_every_dataset_and_head():
 def test_multitask_heads_follow_the_classes():
     cfg = Config.fromfile(osp.join(
         osp.dirname(SEMI_CONFIG), '..', 'toy_experiment',
-        'unet-multitask_r18-cifar-c16_1xb8-800iter_toyvoc-semi-64x64.py'))
+        'unet-multitask_r18-cifar-c16_1xb8-1600iter_toyvoc-semi-64x64.py'))
     set_dataset_options(cfg, classes=OWN)
     assert cfg.model.decode_head.num_classes == 3
     assert cfg.model.auxiliary_head.num_classes == 3

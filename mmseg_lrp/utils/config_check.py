@@ -38,6 +38,18 @@ def iter_datasets(cfg: dict, key: str) -> Iterator[Tuple[str, dict]]:
         yield from iter_datasets(cfg['dataset'], f'{key}.dataset')
 
 
+def loader_datasets(cfg: Config,
+                    loaders: Sequence[str]) -> Iterator[Tuple[str, dict]]:
+    """``(key, dataset config)`` of every dataset (wrappers included) of
+    the dataloaders ``loaders``; missing or ``None`` loaders are skipped."""
+    for loader in loaders:
+        loader_cfg = cfg.get(loader, None)
+        if isinstance(loader_cfg, dict) and isinstance(
+                loader_cfg.get('dataset', None), dict):
+            yield from iter_datasets(loader_cfg['dataset'],
+                                     f'{loader}.dataset')
+
+
 def _is_local(path: str) -> bool:
     return '://' not in path
 
@@ -56,38 +68,32 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
     Raises:
         ConfigError: Naming the config key and the missing path.
     """
-    for loader in loaders:
-        loader_cfg = cfg.get(loader, None)
-        if not isinstance(loader_cfg, dict) or not isinstance(
-                loader_cfg.get('dataset', None), dict):
-            continue
-        for key, ds in iter_datasets(loader_cfg['dataset'],
-                                     f'{loader}.dataset'):
-            if ds.get('backend_args', None):
-                continue  # remote storage: nothing to check locally
-            root = ds.get('data_root', None) or ''
-            if root and _is_local(root) and not osp.isdir(root):
+    for key, ds in loader_datasets(cfg, loaders):
+        if ds.get('backend_args', None):
+            continue  # remote storage: nothing to check locally
+        root = ds.get('data_root', None) or ''
+        if root and _is_local(root) and not osp.isdir(root):
+            raise ConfigError(
+                f'{key}.data_root: data root {root!r} does not exist '
+                f'(resolved to {osp.abspath(root)!r}). Prepare the data '
+                '(see docs/data.md) or point every dataset of the '
+                'config at yours: tools/train.py (or test.py) CONFIG '
+                '--data-root /path/to/VOC2012')
+        ann = ds.get('ann_file', None)
+        if ann and isinstance(ann, str) and _is_local(ann):
+            path = ann if osp.isabs(ann) else osp.join(root, ann)
+            if not osp.exists(path):
                 raise ConfigError(
-                    f'{key}.data_root: data root {root!r} does not exist '
-                    f'(resolved to {osp.abspath(root)!r}). Prepare the data '
-                    '(see docs/data.md) or point every dataset of the '
-                    'config at yours: tools/train.py (or test.py) CONFIG '
-                    '--data-root /path/to/VOC2012')
-            ann = ds.get('ann_file', None)
-            if ann and isinstance(ann, str) and _is_local(ann):
-                path = ann if osp.isabs(ann) else osp.join(root, ann)
-                if not osp.exists(path):
-                    raise ConfigError(
-                        f'{key}.ann_file: split file {path!r} does not exist')
-            prefix = ds.get('data_prefix', None) or {}
-            for name, sub in prefix.items():
-                if not sub or not isinstance(sub, str) or not _is_local(sub):
-                    continue
-                path = sub if osp.isabs(sub) else osp.join(root, sub)
-                if not osp.isdir(path):
-                    raise ConfigError(
-                        f'{key}.data_prefix.{name}: folder {path!r} does not '
-                        'exist')
+                    f'{key}.ann_file: split file {path!r} does not exist')
+        prefix = ds.get('data_prefix', None) or {}
+        for name, sub in prefix.items():
+            if not sub or not isinstance(sub, str) or not _is_local(sub):
+                continue
+            path = sub if osp.isabs(sub) else osp.join(root, sub)
+            if not osp.isdir(path):
+                raise ConfigError(
+                    f'{key}.data_prefix.{name}: folder {path!r} does not '
+                    'exist')
 
 
 def check_sampler_batch(cfg: Config,

@@ -14,7 +14,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from .config_check import ConfigError, iter_datasets
+from .config_check import ConfigError, loader_datasets
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # datasets that take classes from the config (mask_classes, any names)
@@ -42,17 +42,11 @@ def add_dataset_args(parser: argparse.ArgumentParser) -> None:
 def leaf_datasets(cfg: Config) -> Iterator[Tuple[str, dict]]:
     """``(key, dataset config)`` of every dataset that reads files."""
     seen = set()
-    for loader in LOADERS:
-        loader_cfg = cfg.get(loader, None)
-        if not isinstance(loader_cfg, dict) or not isinstance(
-                loader_cfg.get('dataset', None), dict):
-            continue
-        for key, ds in iter_datasets(loader_cfg['dataset'],
-                                     f'{loader}.dataset'):
-            if 'datasets' in ds or 'dataset' in ds or id(ds) in seen:
-                continue  # wrappers; test_dataloader often is val's object
-            seen.add(id(ds))
-            yield key, ds
+    for key, ds in loader_datasets(cfg, LOADERS):
+        if 'datasets' in ds or 'dataset' in ds or id(ds) in seen:
+            continue  # wrappers; test_dataloader often is val's object
+        seen.add(id(ds))
+        yield key, ds
 
 
 def head_configs(model: dict) -> Iterator[Tuple[str, dict]]:
