@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 
 import numpy as np
 import pytest
@@ -139,8 +140,11 @@ def test_case_differences_are_matched_with_a_hint(tmp_path, logged):
     root = str(tmp_path / 'own')
     make_own_voc(root, xml_names=('Widget', ' gadget'))
     pool = image_pool(root, OWN, mask_classes=OWN)
-    assert all(set(d['img_labels']) <= {0, 1, 2} and len(d['img_labels']) > 1
-               for d in pool.data_list)
+    for d in pool.data_list:  # oracle: the names as written in the XML
+        xml = open(osp.join(root, 'Annotations', f'{d["img_id"]}.xml')).read()
+        expect = {0} | {k for k, n in ((1, '>Widget<'), (2, '> gadget<'))
+                        if n in xml}
+        assert set(d['img_labels']) == expect and len(expect) > 1, xml
     assert len(logged) == 1
     assert "'Widget' -> 'widget'" in logged[0]
     assert 'Annotations' in logged[0]  # names the file
@@ -161,7 +165,19 @@ def test_unlisted_xml_class_is_refused_with_counts(tmp_path, logged):
         in msg
     pool = image_pool(root, TOY7, exclude_files=[], unlisted_classes='warn')
     assert len(logged) == 1 and "'dog'" in logged[0]
-    assert all(12 not in d['img_labels'] for d in pool.data_list)
+    person = TOY7.index('person')
+    for d in pool.data_list:  # dog dropped, person kept
+        xml = open(osp.join(root, 'Annotations', f'{d["img_id"]}.xml')).read()
+        assert d['img_labels'] == sorted(
+            {0} | ({person} if '>person<' in xml else set()))
+
+
+def test_a_near_miss_name_is_pointed_out(tmp_path):
+    root = str(tmp_path / 'own')
+    make_own_voc(root, names=('persn', 'cat'))
+    with pytest.raises(UnlistedClassError,
+                       match=r"'persn' in .*\(close to the listed 'person'\)"):
+        image_pool(root, TOY7, exclude_files=[])
 
 
 def test_unlisted_mask_class_is_refused(tmp_path):
@@ -169,7 +185,8 @@ def test_unlisted_mask_class_is_refused(tmp_path):
     root = str(tmp_path / 'own')
     make_own_voc(root, names=('aeroplane', 'bicycle'))  # values 1, 2 = VOC's
     with pytest.raises(UnlistedClassError, match=r"'bicycle' in \d+ "
-                       r'image\(s\), e\.g\. .*SegmentationClass'):
+                       r'image\(s\), e\.g\. .*SegmentationClass.*read as '
+                       r'VOC 2012 class indices.*--mask-values listed'):
         pixel_pool(root, ('background', 'aeroplane'))
     pool = pixel_pool(root, ('background', 'aeroplane'),
                       unlisted_classes='ignore')
@@ -191,6 +208,20 @@ def test_mask_value_without_a_class_is_an_error(tmp_path):
     Image.fromarray(np.stack([mask] * 3, -1)).save(path)  # an RGB mask
     with pytest.raises(ValueError, match=re.escape(path) + '.*RGB image'):
         pixel_pool(root, OWN, mask_classes=OWN)
+
+
+def test_mask_check_follows_reduce_zero_label(tmp_path):
+    """Masks whose 0 means 'ignore' (ADE20K style): value v is class v-1,
+    as mmseg's LoadAnnotations reads it."""
+    root = str(tmp_path / 'own')
+    make_own_voc(root)  # values 0, 1, 2
+    things = ('widget', 'gadget')
+    pool = pixel_pool(root, things, mask_classes=things,
+                      reduce_zero_label=True)
+    assert len(pool) == 8
+    with pytest.raises(UnlistedClassError, match="'gadget'"):
+        pixel_pool(root, ('widget', ), mask_classes=things,
+                   reduce_zero_label=True)
 
 
 def test_classes_missing_from_mask_classes_are_named(tmp_path):
@@ -269,7 +300,8 @@ def test_misspelt_sampler_type_gets_a_suggestion(toy_semi):
 # --- checkpoints -----------------------------------------------------------
 
 
-@pytest.mark.parametrize('content', ['random', 'truncated', 'empty'])
+@pytest.mark.parametrize('content',
+                         ['random', 'truncated', 'empty', 'pickle', 'zip'])
 def test_not_a_checkpoint_is_named(tmp_path, content):
     from mmseg_lrp.utils import load_from_local
     path = tmp_path / 'model.pth'
@@ -278,6 +310,11 @@ def test_not_a_checkpoint_is_named(tmp_path, content):
     elif content == 'truncated':
         torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
         path.write_bytes(path.read_bytes()[:2000])
+    elif content == 'pickle':  # pickle's first byte, then garbage
+        path.write_bytes(b'\x80' + np.random.default_rng(0).bytes(4096))
+    elif content == 'zip':  # a zip archive, not torch.save's
+        with zipfile.ZipFile(path, 'w') as z:
+            z.writestr('notes.txt', 'hello')
     else:
         path.write_bytes(b'')
     with pytest.raises(CheckpointError) as e:
@@ -285,6 +322,17 @@ def test_not_a_checkpoint_is_named(tmp_path, content):
     msg = str(e.value)
     assert str(path) in msg and 'not a PyTorch checkpoint or is corrupt' in msg
     assert 'weights_only' not in msg
+    assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in msg  # no unsafe advice
+
+
+def test_classes_in_another_order_are_refused():
+    from mmseg_lrp.utils.checkpoint import check_checkpoint
+    model = torch.nn.Conv2d(4, 3, 1)
+    ckpt = dict(state_dict=model.state_dict(),
+                meta=dict(dataset_meta=dict(classes=list(OWN))))
+    with pytest.raises(CheckpointError, match='another order'):
+        check_checkpoint(model, ckpt, 'm.pth', OWN[::-1])
+    check_checkpoint(model, ckpt, 'm.pth', OWN)  # the same order: fine
 
 
 def test_foreign_objects_are_refused_without_unsafe_advice(tmp_path):
@@ -398,10 +446,12 @@ def check_infer_folder(ckpt, root, tmp_path):
     big.save(folder / 'd_large.jpg')
     out_dir = tmp_path / 'infer'
     code, out = run(tool_cmd('infer.py', SEMI_CONFIG, ckpt, folder, '--out',
-                             out_dir, '--device', 'cpu', '--classes', *OWN,
-                             '--save-logits', '--logits-size', 'model',
+                             out_dir, '--device', 'cpu', '--save-logits',
+                             '--logits-size', 'model',
                              '--logits-dtype', 'float16'))
     assert code != 0
+    # the 7-class config, the 3-class checkpoint: built for the checkpoint
+    assert "built for the checkpoint's classes" in out
     assert '2 image(s) failed' in out
     assert 'b_broken.jpg: corrupt image' in out
     assert 'c_tiny.png: image is 1x1 px' in out
@@ -411,8 +461,11 @@ def check_infer_folder(ckpt, root, tmp_path):
                     if f'{name}.jpg: predicted' in ln)
         shown = re.findall(r'(\w+) [\d.]+%', line.split('; ')[0])
         fig = np.array(Image.open(out_dir / f'{name}_heatmaps.png'))
-        w = fig.shape[1] - (1 + len(shown)) * 2  # gaps between the panels
-        assert w % (2 + len(shown)) == 0, (line, fig.shape)
+        # input, prediction and one heatmap per printed class, 2 px apart
+        img = Image.open(folder / f'{name}.jpg')
+        panel_w = min(img.width, round(img.width * 512 / max(img.size)))
+        n = 2 + len(shown)
+        assert fig.shape[1] == n * panel_w + (n - 1) * 2, (line, fig.shape)
         logits = np.load(out_dir / f'{name}_heatmaps.npy')
         assert logits.dtype == np.float16 and logits.shape[0] == 3
         assert max(logits.shape[1:]) == 64  # the model's input size
@@ -451,6 +504,14 @@ def test_unlisted_class_hint_runs(toy_semi, tmp_path):
     assert "'dog' in 1 image(s)" in msg and mask_path in msg
     hinted = re.search(r'tools/train\.py CONFIG (--classes [^;]*?);', msg)
     assert hinted, msg
+    # the opt-out it names works too (dog pixels ignored) ...
+    assert '--unlisted-classes warn' in msg
+    opt_out = Config.fromfile(SEMI_CONFIG)
+    set_dataset_options(opt_out, root, unlisted_classes='warn')
+    opt_out.train_dataloader.dataset.datasets[0].ann_file = (
+        'ImageSets/SemiSeg/paper_6_seed0.txt')
+    pool = DATASETS.build(opt_out.train_dataloader.dataset).datasets[0]
+    assert pool.label_map[12] == 255
     # ... which train.py then trains with
     work = str(tmp_path / 'work')
     short = _short_run('ImageSets/SemiSeg/paper_6_seed0.txt')

@@ -1,39 +1,40 @@
 """Segment images with a trained model and write its per-class heatmaps.
 
     python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_DIR --out DIR \\
-        [--device cpu] [--show-classes person car] [--save-logits] \\
-        [--classes background widget gadget]
+        [--device cpu] [--classes person car] [--save-logits]
 
 For every image writes ``{name}_pred.png`` (the segmentation as a palette
 PNG: pixel value = class index, colours from the dataset), and
 ``{name}_heatmaps.png`` (input, prediction, and the softmax heatmap of each
-predicted class, or of ``--show-classes``, blue-white-red; panels at most
+predicted class, or of ``--classes``, blue-white-red; panels at most
 ``--figure-size`` px); ``--save-logits`` also keeps the raw heatmaps
 ``(K, H, W)`` as ``{name}_heatmaps.npy`` (``--logits-size model`` and
 ``--logits-dtype float16`` make it smaller). The printed line names the same
-classes as the figure, with their share of the pixels. An image that cannot
-be read (or is under 8 px a side) is reported and skipped; the tool exits
-non-zero at the end, listing them. Uses mmseg's ``init_model`` /
-``inference_model`` (the checkpoint is checked against the config first).
-Works on CPU and GPU.
+classes as the figure (unless ``--classes`` chooses the panels), with their
+share of the pixels. A model trained with other classes than its config's
+(``train.py --classes``) is built with the classes its checkpoint names. An
+image that cannot be read (or is under 8 px a side) is reported and
+skipped; the tool exits non-zero at the end, listing them. Uses mmseg's
+``init_model`` / ``inference_model`` (the checkpoint is checked against the
+config first). Works on CPU and GPU.
 """
 import argparse
 import os
 import os.path as osp
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
+from mmseg.structures import SegDataSample
 from PIL import Image
 
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import inference_model, init_model, list_images
 from mmseg_lrp.datasets.transforms import LoadCheckedImageFromFile
-from mmseg_lrp.utils import set_dataset_options
 from mmseg_lrp.visualization import heatmap_row
 
 MIN_SIDE = 8  # px; smaller images are refused, naming the file
@@ -50,9 +51,6 @@ def parse_args():
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--classes', nargs='+', default=None,
-                        help='the class list the model was trained with, if '
-                        'not the config\'s (as train.py --classes)')
-    parser.add_argument('--show-classes', nargs='+', default=None,
                         help='class names whose heatmaps to draw '
                         '(default: the predicted classes)')
     parser.add_argument('--save-logits', action='store_true',
@@ -92,9 +90,20 @@ def fit(image: np.ndarray, heat: torch.Tensor,
     return image, heat
 
 
-def save_logits(path: str, result, heat: torch.Tensor, size: str,
-                dtype: str) -> float:
-    """Write the heatmaps as ``.npy``; returns the file size in MB."""
+def save_logits(path: str, result: SegDataSample, heat: torch.Tensor,
+                size: str, dtype: str) -> float:
+    """Write the heatmaps as ``.npy`` (``{name}_heatmaps.npy``).
+
+    Args:
+        path: The output file.
+        result: The prediction (its ``img_shape`` is the model's input).
+        heat: ``(K, H, W)`` heatmaps at the image's resolution.
+        size: ``'image'`` or ``'model'`` (resolution to save at).
+        dtype: ``'float32'`` or ``'float16'``.
+
+    Returns:
+        The file size in MiB.
+    """
     if size == 'model':  # the resolution the model saw (before padding)
         h, w = result.metainfo['img_shape'][:2]
         heat = F.interpolate(heat[None].float(), size=(h, w),
@@ -103,9 +112,25 @@ def save_logits(path: str, result, heat: torch.Tensor, size: str,
     return osp.getsize(path) / 2**20
 
 
-def infer_one(model, vis, path: str, args, classes, palette,
-              flat_palette, class_ids) -> str:
-    """Segment one image, write its files; returns the printed line."""
+def infer_one(model: torch.nn.Module, vis, path: str,
+              args: argparse.Namespace, classes: List[str],
+              palette: List[List[int]], flat_palette: List[int],
+              class_ids: Optional[List[int]]) -> str:
+    """Segment one image and write its files.
+
+    Args:
+        model: The segmentor (eval mode).
+        vis: A ``SegLocalVisualizer`` for the overlays.
+        path: The image.
+        args: The command line.
+        classes: Class names.
+        palette: Class colours.
+        flat_palette: ``palette`` flattened for the PNG.
+        class_ids: Classes whose heatmaps to draw (None: the predicted).
+
+    Returns:
+        The line to print.
+    """
     name = osp.splitext(osp.basename(path))[0]
     # the training loader's checks: missing, undecodable, truncated
     image = np.ascontiguousarray(
@@ -132,7 +157,7 @@ def infer_one(model, vis, path: str, args, classes, palette,
         mb = save_logits(osp.join(args.out, f'{name}_heatmaps.npy'), result,
                          heat, args.logits_size, args.logits_dtype)
         if mb > LARGE_MB:
-            line += (f'; heatmaps .npy is {mb:.0f} MB (smaller: '
+            line += (f'; heatmaps .npy is {mb:.0f} MiB (smaller: '
                      '--logits-size model, --logits-dtype float16)')
     if 'pred_img_logits' in result:
         p = result.pred_img_logits.data.sigmoid().cpu()
@@ -145,11 +170,8 @@ def infer_one(model, vis, path: str, args, classes, palette,
 def main():
     args = parse_args()
     images = list_images(args.images)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    set_dataset_options(cfg, classes=args.classes)
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
     # images are checked for truncation/corruption as in training
     for t in model.cfg.test_pipeline:
         if t['type'] == 'LoadImageFromFile':
@@ -160,12 +182,12 @@ def main():
         for k in range(len(classes))
     ]
     class_ids = None
-    if args.show_classes:
-        unknown = [c for c in args.show_classes if c not in classes]
+    if args.classes:
+        unknown = [c for c in args.classes if c not in classes]
         if unknown:
-            raise SystemExit(f'--show-classes: unknown {unknown}; the model '
-                             f'has {classes}')
-        class_ids = [classes.index(c) for c in args.show_classes]
+            raise SystemExit(f'--classes: unknown {unknown}; the model has '
+                             f'{classes}')
+        class_ids = [classes.index(c) for c in args.classes]
     from mmseg.visualization import SegLocalVisualizer
     vis = SegLocalVisualizer(name='infer', alpha=0.6)
     os.makedirs(args.out, exist_ok=True)

@@ -12,7 +12,7 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
@@ -89,7 +89,7 @@ def trigger_visualization_hook(cfg, args):
     return cfg
 
 
-def set_output_dir(cfg, out: str) -> None:
+def set_output_dir(cfg: Config, out: str) -> None:
     """mmseg's ``--out``: IoUMetric writes the predictions to ``out``.
 
     mmseg sets ``test_evaluator['output_dir']``, which fails for a list of
@@ -114,7 +114,7 @@ def main():
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                            args.launcher, args.data_root, args.classes,
-                           args.mask_values)
+                           args.mask_values, args.unlisted_classes)
     check_num_classes(cfg)
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(

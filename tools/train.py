@@ -65,7 +65,7 @@ def main():
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                            args.launcher, args.data_root, args.classes,
-                           args.mask_values)
+                           args.mask_values, args.unlisted_classes)
 
     if args.amp is True:
         optim_wrapper = cfg.optim_wrapper.type

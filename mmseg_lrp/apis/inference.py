@@ -1,11 +1,13 @@
 """Python API: mmseg's init_model / inference_model, with checks."""
 import copy
+import logging
 import os
 import os.path as osp
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.apis import inference_model  # noqa: F401  (re-exported)
@@ -18,7 +20,15 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 def config_classes(cfg: Config, loader: str = 'test_dataloader'
                    ) -> Optional[List[str]]:
-    """The class names of a config's dataloader (None if unknown)."""
+    """The class names of a config's dataloader.
+
+    Args:
+        cfg: The config.
+        loader: The dataloader whose (first) dataset to read.
+
+    Returns:
+        The names, or None if neither the dataset config nor its type says.
+    """
     from mmseg_lrp.utils.dataset_options import dataset_classes, leaf_datasets
     for key, ds in leaf_datasets(cfg):
         if key.startswith(loader):
@@ -27,9 +37,39 @@ def config_classes(cfg: Config, loader: str = 'test_dataloader'
     return None
 
 
+def read_checkpoint(checkpoint: str) -> dict:
+    """Load a checkpoint file (local or URL) on the CPU.
+
+    Raises:
+        FileNotFoundError: No such local file.
+        CheckpointError: Not a checkpoint, or corrupt.
+    """
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    return _load_checkpoint(checkpoint, map_location='cpu')
+
+
+def checkpoint_classes(ckpt: dict) -> Optional[List[str]]:
+    """The classes a checkpoint was trained on (mmengine saves the training
+    dataset's metainfo), or None."""
+    meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None) or {}
+    classes = meta.get('classes', None)
+    return list(classes) if classes else None
+
+
 def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
-                            checkpoint: str) -> dict:
-    """Load ``checkpoint`` (read once) after checking that it fits.
+                            checkpoint: str,
+                            ckpt: Optional[dict] = None,
+                            classes: Optional[Sequence[str]] = None
+                            ) -> dict:
+    """Load a checkpoint into ``model`` after checking that it fits.
+
+    Args:
+        model: The model built from ``cfg``.
+        cfg: Its config (for the class names in messages).
+        checkpoint: The file.
+        ckpt: The file's content, if already read (read once).
+        classes: The model's class names (default: the config's).
 
     Returns:
         The checkpoint dict.
@@ -38,10 +78,10 @@ def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
         FileNotFoundError: No such file.
         CheckpointError: Not a checkpoint, corrupt, or another model.
     """
-    if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    check_checkpoint(model, ckpt, checkpoint, config_classes(cfg))
+    if ckpt is None:
+        ckpt = read_checkpoint(checkpoint)
+    check_checkpoint(model, ckpt, checkpoint,
+                     classes if classes is not None else config_classes(cfg))
     _load_checkpoint_to_model(model, ckpt)
     return ckpt
 
@@ -50,9 +90,14 @@ def check_config_checkpoint(cfg: Config, checkpoint: str) -> None:
     """Build the config's model on the CPU and check that ``checkpoint``
     fits it, before a runner spends time on data and testing.
 
+    Args:
+        cfg: The (tool-adjusted) config.
+        checkpoint: The file the runner will load.
+
     Raises:
         FileNotFoundError: No such file.
-        CheckpointError: Not a checkpoint, corrupt, or another model.
+        CheckpointError: Not a checkpoint, corrupt, another model, or the
+            config's classes in another order.
     """
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -69,7 +114,12 @@ def init_model(config: Union[str, Config],
                device: str = 'cuda:0',
                cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """mmseg's ``init_model``, refusing a checkpoint that does not fit the
-    config (another number of classes, another backbone).
+    config (another backbone, other shapes).
+
+    A checkpoint trained for another number of classes than the config's
+    (``tools/train.py --classes``) is built for the classes it names in its
+    metadata, with a warning: inference needs no dataset, and the
+    checkpoint knows what its outputs mean.
 
     Args:
         config: Config file or object.
@@ -80,15 +130,31 @@ def init_model(config: Union[str, Config],
     Returns:
         The model in eval mode, with ``cfg`` and ``dataset_meta``.
     """
-    model = mmseg_init_model(config, None, device='cpu',
-                             cfg_options=cfg_options)
-    if checkpoint is not None:
-        ckpt = load_checked_checkpoint(model, model.cfg, checkpoint)
-        meta = ckpt.get('meta', {}).get('dataset_meta')
-        if meta:
-            model.dataset_meta = meta
-    if getattr(model, 'dataset_meta', None) is None:
-        model.dataset_meta = dict(classes=config_classes(model.cfg))
+    from mmseg_lrp.utils.dataset_options import head_configs
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file {config!r} does not exist')
+        config = Config.fromfile(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    ckpt = read_checkpoint(checkpoint) if checkpoint is not None else None
+    trained = checkpoint_classes(ckpt) if ckpt is not None else None
+    classes = config_classes(config)
+    if trained and classes and len(trained) != len(classes):
+        print_log(
+            f'{checkpoint} was trained on {len(trained)} classes {trained}, '
+            f'the config lists {len(classes)}: the model is built for the '
+            "checkpoint's classes", logger='current', level=logging.WARNING)
+        for _, head in head_configs(config.model):
+            if 'num_classes' in head:
+                head['num_classes'] = len(trained)
+    classes = trained or classes  # what the outputs mean
+    model = mmseg_init_model(config, None, device='cpu')
+    if ckpt is not None:
+        load_checked_checkpoint(model, model.cfg, checkpoint, ckpt, classes)
+    meta = (ckpt.get('meta', None) or {}).get('dataset_meta') \
+        if ckpt is not None else None
+    model.dataset_meta = dict(meta) if meta else dict(classes=classes)
     model.to(device)
     model.eval()
     return model

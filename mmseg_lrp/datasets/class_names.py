@@ -15,6 +15,7 @@ Objects of classes the config does not list would otherwise vanish without
 a word (dropped from image labels, set to 255 in masks): they are counted
 and, by ``unlisted_classes``, refused (default), logged or ignored.
 """
+import difflib
 import logging
 import shlex
 from collections import defaultdict
@@ -47,6 +48,7 @@ def voc_palette() -> np.ndarray:
 
 
 def check_policy(unlisted_classes: str) -> str:
+    """Return ``unlisted_classes`` if it is a known policy, else raise."""
     if unlisted_classes not in UNLISTED_POLICIES:
         raise ValueError(f'unlisted_classes={unlisted_classes!r}; expected '
                          f'one of {UNLISTED_POLICIES}')
@@ -85,9 +87,17 @@ def mask_label_map(classes: Sequence[str],
 
 def class_palette(classes: Sequence[str], mask_classes: Sequence[str],
                   palette: Optional[Sequence] = None) -> List[List[int]]:
-    """Colours of ``classes``: ``palette`` if it has one per class, else the
-    VOC colour of each class's mask value (the colour its pixels have in a
-    VOC palette PNG)."""
+    """Colours of the classes.
+
+    Args:
+        classes: The dataset's classes.
+        mask_classes: The class of each mask value.
+        palette: The config's palette, used if it has one colour per class.
+
+    Returns:
+        One RGB triple per class: ``palette``, else the VOC colour of each
+        class's mask value (the colour its pixels have in a VOC palette PNG).
+    """
     if palette is not None and len(palette) == len(classes):
         return [list(map(int, c)) for c in palette]
     colours = voc_palette()
@@ -103,12 +113,15 @@ class ClassTally:
         source: What is read (for messages), e.g. a dataset or a folder.
         unlisted_classes: ``'error'``, ``'warn'`` or ``'ignore'``: what
             :meth:`report` does about objects of classes not in ``classes``.
+        note: Appended to the message about unlisted classes (e.g. how the
+            mask values were read).
     """
 
     def __init__(self, classes: Sequence[str], source: str,
-                 unlisted_classes: str = 'error') -> None:
+                 unlisted_classes: str = 'error', note: str = '') -> None:
         self.classes = list(classes)
         self.source = source
+        self.note = note
         self.policy = check_policy(unlisted_classes)
         self._exact = {c: i for i, c in enumerate(self.classes)}
         self._folded: Dict[str, int] = {}
@@ -125,6 +138,9 @@ class ClassTally:
             name: An object name from ``path``.
             image_id: The image it belongs to.
             path: The file it was read from (for messages).
+
+        Returns:
+            The class index, or None for a class the config does not list.
         """
         if name in self._exact:
             return self._exact[name]
@@ -158,8 +174,15 @@ class ClassTally:
                 level=logging.WARNING)
         if not self.unlisted or self.policy == 'ignore':
             return
+
+        def close(name: str) -> str:
+            near = difflib.get_close_matches(name.casefold(), [
+                c.casefold() for c in self.classes], n=1, cutoff=0.75)
+            return f' (close to the listed {near[0]!r})' if near else ''
+
         found = '; '.join(
             f'{name!r} in {len(ids)} image(s), e.g. {self.examples[name]}'
+            f'{close(name)}'
             for name, ids in sorted(self.unlisted.items(),
                                     key=lambda kv: -len(kv[1])))
         every = ' '.join(
@@ -170,9 +193,9 @@ class ClassTally:
                'labels (pixels ignored). List every class of your data (in '
                'the order of the mask values where your masks number your '
                f'own list), e.g. tools/train.py CONFIG --classes {every}; '
-               'or leave them '
-               'out on purpose with the dataset option '
-               'unlisted_classes=\'warn\' or \'ignore\'.')
+               'or leave them out on purpose: --unlisted-classes warn (or '
+               'ignore; in a config, the dataset option unlisted_classes).'
+               f'{self.note}')
         if self.policy == 'error':
             raise UnlistedClassError(msg)
         print_log(msg, logger='current', level=logging.WARNING)
@@ -211,7 +234,8 @@ class ConfigClassesMixin:
         return class_palette(self._metainfo['classes'], self.mask_classes,
                              self._metainfo.get('palette'))
 
-    def _tally(self) -> ClassTally:
+    def _tally(self, note: str = '') -> ClassTally:
+        """A :class:`ClassTally` of this dataset's classes and policy."""
         return ClassTally(self.metainfo['classes'],
                           f'{type(self).__name__} ({self.data_root})',
-                          self.unlisted_classes)
+                          self.unlisted_classes, note)

@@ -7,7 +7,7 @@ from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from .class_names import ConfigClassesMixin
+from .class_names import VOC_CLASSES, ConfigClassesMixin
 from .voc_labels import read_id_list
 
 
@@ -85,7 +85,13 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
 
     def _check_mask_values(self, data_list: List[dict]) -> None:
         """Refuse mask values without a class; count unlisted classes."""
-        tally = self._tally()
+        note = ''
+        if self.mask_classes == list(VOC_CLASSES):
+            note = (' Mask values were read as VOC 2012 class indices (1 '
+                    'aeroplane .. 20 tvmonitor); if your masks number your '
+                    'own class list (value = position in --classes), add '
+                    '--mask-values listed.')
+        tally = self._tally(note)
         n = len(self.mask_classes)
         for info in data_list:
             path = info['seg_map_path']
@@ -101,8 +107,11 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
                     'image; masks hold one class index per pixel (palette '
                     'or grayscale PNG, as VOC\'s SegmentationClass)')
             values = np.unique(mask)
+            if self.reduce_zero_label:  # as mmseg's LoadAnnotations
+                values = np.unique(np.where(values == 0, 255, values - 1))
             for v in values.tolist():
-                if v == self.ignore_index:
+                if v == self.ignore_index or (self.reduce_zero_label
+                                              and v == 254):
                     continue
                 if not 0 <= v < n:
                     raise ValueError(

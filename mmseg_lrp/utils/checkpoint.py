@@ -109,25 +109,33 @@ def load_from_local(filename: str,
         msg = str(e)
         ours = [ln for ln in msg.splitlines() if 'checkpoint calls' in ln]
         if ours:  # the restricted getattr of _history_buffer_getattr
-            raise pickle.UnpicklingError(f'{filename}: {ours[0].strip()}'
-                                         ) from None
-        if 'Weights only load failed' not in msg:
-            raise
-        detail = [ln for ln in msg.splitlines()
-                  if ln.strip() and 'WeightsUnpickler' not in ln]
-        reason = next((ln for ln in detail if 'global' in ln.lower()
-                       or 'unsupported' in ln.lower()), '')
-        raise CheckpointError(
-            f'{filename} holds objects other than tensors and the types '
-            f'mmengine writes ({reason.strip() or "see torch.load"}), or is '
-            'corrupt. Refused by the safe unpickler; only for a file you '
-            'trust, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 loads it without '
-            'restriction') from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise pickle.UnpicklingError(
+                f'{filename}: {ours[0].strip()}') from e
+        foreign = [ln.strip() for ln in msg.splitlines()
+                   if 'Unsupported global' in ln]
+        if foreign:  # a real checkpoint that pickles other types
+            raise CheckpointError(
+                f'{filename} holds objects other than tensors and the types '
+                f'mmengine writes ({foreign[0]}). Refused by the safe '
+                'unpickler; only for a file you trust, '
+                'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 loads it without '
+                'restriction') from e
         raise CheckpointError(
             f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
-            f'bytes; {first})') from None
+            'bytes; the unpickler stopped on it)') from e
+    except (EOFError, zipfile.BadZipFile) as e:
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
+            f'bytes; {type(e).__name__}: {e})') from e
+    except RuntimeError as e:
+        # torch's archive reader: a zip that is not (all) a torch.save file
+        archive = ('PytorchStreamReader', 'zip', 'inline_container')
+        if not any(k in str(e) for k in archive):
+            raise
+        first = str(e).splitlines()[0]
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
+            f'bytes; {first})') from e
 
 
 def register_checkpoint_loader() -> None:
@@ -163,7 +171,8 @@ def check_checkpoint(model: torch.nn.Module,
             ``meta.dataset_meta.classes`` where it has them.
 
     Raises:
-        CheckpointError: A tensor of another shape, or missing weights.
+        CheckpointError: A tensor of another shape, missing weights, or the
+            config's classes in another order than the checkpoint's.
     """
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
@@ -193,6 +202,13 @@ def check_checkpoint(model: torch.nn.Module,
         raise CheckpointError(
             f'{filename} lacks {len(missing)} weights of the model, e.g. '
             f'{missing[:3]}: is it for this config?')
+    if ck_classes and classes and list(ck_classes) != list(classes) and \
+            sorted(ck_classes) == sorted(classes):
+        raise CheckpointError(
+            f'{filename} was trained on the classes {list(ck_classes)}, the '
+            f'config names the same ones in another order {list(classes)}: '
+            'every result would go to the wrong class. List them in the '
+            'checkpoint\'s order (--classes)')
     if ck_classes and classes and list(ck_classes) != list(classes):
         print_log(
             f'{filename} was trained with classes {list(ck_classes)}, the '

@@ -136,7 +136,7 @@ def find_type_keys(cfg: object, name: str, key: str = '') -> List[str]:
             found += find_type_keys(v, name, f'{key}.{k}' if key else str(k))
     elif isinstance(cfg, (list, tuple)):
         for i, v in enumerate(cfg):
-            found += find_type_keys(v, name, f'{key}[{i}]')
+            found += find_type_keys(v, name, f'{key}.{i}')
     return found
 
 

@@ -10,9 +10,11 @@ data. :func:`set_dataset_options` sets all of them from one value each;
 ``--classes`` and ``--mask-values``.
 """
 import argparse
+import logging
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from .config_check import ConfigError, loader_datasets
 
@@ -37,6 +39,11 @@ def add_dataset_args(parser: argparse.ArgumentParser) -> None:
         help='what mask pixel values are: "voc" = VOC 2012 class indices '
         '(0 background .. 20 tvmonitor; default when every class is a VOC '
         'class), "listed" = positions in --classes (default otherwise)')
+    group.add_argument(
+        '--unlisted-classes', choices=('error', 'warn', 'ignore'),
+        default=None, help='objects of classes the config does not list: '
+        'refuse them ("error", the datasets\' default), or drop them with a '
+        'warning or without one')
 
 
 def leaf_datasets(cfg: Config) -> Iterator[Tuple[str, dict]]:
@@ -67,7 +74,8 @@ def _dataset_type(ds: dict) -> str:
 def set_dataset_options(cfg: Config,
                         data_root: Optional[str] = None,
                         classes: Optional[Sequence[str]] = None,
-                        mask_values: Optional[str] = None) -> List[str]:
+                        mask_values: Optional[str] = None,
+                        unlisted_classes: Optional[str] = None) -> List[str]:
     """Set the data root and classes of every dataset, and the heads'
     ``num_classes``, in place.
 
@@ -78,6 +86,8 @@ def set_dataset_options(cfg: Config,
         mask_values: ``'voc'`` (masks hold VOC 2012 class indices) or
             ``'listed'`` (positions in ``classes``); None picks ``'voc'``
             when every class is a VOC class, else ``'listed'``.
+        unlisted_classes: New ``unlisted_classes`` of the datasets that
+            take it (``'error'``, ``'warn'``, ``'ignore'``), or None.
 
     Returns:
         The config keys that were set (for the log).
@@ -93,6 +103,14 @@ def set_dataset_options(cfg: Config,
         if len(set(classes)) != len(classes) or len(classes) < 2:
             raise ConfigError(f'--classes {classes}: give two or more '
                               'distinct names, background first')
+        if 'background' not in classes[0].lower() and \
+                classes[0].lower() not in ('bg', 'back', 'void'):
+            # the loss and the classifier metric leave class 0 out
+            print_log(
+                f'--classes: the first class {classes[0]!r} is treated as '
+                'background (SegClsLoss and MultiLabelClsMetric leave class '
+                '0 out of the classification); list background first',
+                logger='current', level=logging.WARNING)
         if mask_values is None:
             mask_values = 'voc' if set(classes) <= set(VOC_CLASSES) else (
                 'listed')
@@ -110,6 +128,10 @@ def set_dataset_options(cfg: Config,
         if data_root is not None:
             ds['data_root'] = data_root
             changed.append(f'{key}.data_root')
+        if unlisted_classes is not None and _dataset_type(
+                ds) in CLASS_DATASETS:
+            ds['unlisted_classes'] = unlisted_classes
+            changed.append(f'{key}.unlisted_classes')
         if classes is None:
             continue
         kind = _dataset_type(ds)

@@ -13,7 +13,8 @@ def load_tool_config(config: str,
                      launcher: str = 'none',
                      data_root: Optional[str] = None,
                      classes: Optional[Sequence[str]] = None,
-                     mask_values: Optional[str] = None) -> Config:
+                     mask_values: Optional[str] = None,
+                     unlisted_classes: Optional[str] = None) -> Config:
     """Load a config the way mmseg's tools do.
 
     Args:
@@ -26,6 +27,7 @@ def load_tool_config(config: str,
         classes: ``--classes``: every dataset's classes and every head's
             ``num_classes``.
         mask_values: ``--mask-values`` (see :func:`set_dataset_options`).
+        unlisted_classes: ``--unlisted-classes``.
 
     Returns:
         The config.
@@ -36,7 +38,8 @@ def load_tool_config(config: str,
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
-    set_dataset_options(cfg, data_root, classes, mask_values)
+    set_dataset_options(cfg, data_root, classes, mask_values,
+                        unlisted_classes)
     # work_dir priority: CLI > config file > config file name
     if work_dir is not None:
         cfg.work_dir = work_dir

@@ -16,6 +16,7 @@ voc_image_labels.py). Ids without a mask are left out, with a warning.
 import argparse
 import os
 import os.path as osp
+from typing import List
 
 from mmseg_lrp.datasets.splits import (PROTOCOLS, class_counts,
                                        default_blend, select_pixel_ids)
@@ -45,14 +46,26 @@ def parse_args():
     return parser.parse_args()
 
 
-def with_masks(root: str, mask_dir: str, ids, source: str):
+def with_masks(root: str, mask_dir: str, ids: List[str],
+               source: str) -> List[str]:
     """The ids that have a mask; reports the others (they would only fail
-    later, when training reads the split)."""
+    later, when training reads the split).
+
+    Args:
+        root: The VOC2012 folder.
+        mask_dir: The mask folder, relative to ``root``.
+        ids: Ids of the source list.
+        source: The source list (for messages).
+
+    Returns:
+        The ids with a mask, in order.
+    """
     folder = osp.join(root, mask_dir)
     if not osp.isdir(folder):
         raise SystemExit(f'mask folder not found: {folder}')
     kept = [i for i in ids if osp.isfile(osp.join(folder, f'{i}.png'))]
-    missing = [i for i in ids if i not in set(kept)]
+    have = set(kept)
+    missing = [i for i in ids if i not in have]
     if missing:
         print(f'warning: {len(missing)} of {len(ids)} ids of {source} have '
               f'no mask in {folder} and are left out, e.g. '
