@@ -7,6 +7,8 @@ from mmengine.structures import LabelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
+from mmseg_lrp.utils.labels import mask_multi_hot
+
 SEMI_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                   'pad_shape', 'scale_factor', 'flip', 'flip_direction',
                   'reduce_zero_label', 'img_id', 'has_pixel_label')
@@ -51,15 +53,9 @@ class PackSemiSegInputs(PackSegInputs):
                 f'{results.get("img_path")}: PackSemiSegInputs needs '
                 'num_classes (argument, or set by the dataset)')
         if results.get('has_pixel_label', True) and 'gt_seg_map' in results:
-            seg = results['gt_seg_map']
-            present = np.unique(seg[seg != self.ignore_index])
-            if len(present) == 0:
-                return None
-            if present.max() >= k:
-                raise ValueError(
-                    f'{results.get("seg_map_path")}: mask label '
-                    f'{present.max()} >= num_classes {k}')
-            idx = present
+            y = mask_multi_hot(results['gt_seg_map'], k, self.ignore_index,
+                               str(results.get('seg_map_path')))
+            return None if y is None else y.numpy()
         elif 'img_labels' in results:
             idx = np.asarray(results['img_labels'], np.int64)
             if len(idx) and (idx.min() < 0 or idx.max() >= k):

@@ -26,25 +26,18 @@ class SegClsLoss(nn.Module):
         cls_weight: Weight of ``loss_cls``.
         ignore_index: Label of unlabelled pixels.
         background_weight: Weight of class 0 in ``loss_cls``.
-        loss_name: Prefix of the loss keys (mmseg convention).
     """
 
     def __init__(self,
                  seg_weight: float = 1.0,
                  cls_weight: float = 1.0,
                  ignore_index: int = 255,
-                 background_weight: float = 0.0,
-                 loss_name: str = 'loss_lrp') -> None:
+                 background_weight: float = 0.0) -> None:
         super().__init__()
         self.seg_weight = seg_weight
         self.cls_weight = cls_weight
         self.ignore_index = ignore_index
         self.background_weight = background_weight
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
 
     def forward(self,
                 cls_logits: Tensor,

@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 
 from mmseg.utils import SampleList
+from mmseg_lrp.utils.labels import mask_multi_hot
 
 
 def batch_image_labels(batch_data_samples: SampleList, num_classes: int,
@@ -38,12 +39,10 @@ def batch_image_labels(batch_data_samples: SampleList, num_classes: int,
                                  f'the head {num_classes}')
             valid.append(True)
         else:
-            present = seg[seg != ignore_index].unique().long()
-            if (present >= num_classes).any():
-                raise ValueError(
-                    f'{s.metainfo.get("seg_map_path", "a mask")}: label '
-                    f'{present.max().item()} >= num_classes {num_classes}')
-            y[present] = 1
-            valid.append(bool(present.numel()))
+            hot = mask_multi_hot(seg, num_classes, ignore_index,
+                                 s.metainfo.get('seg_map_path', 'a mask'))
+            if hot is not None:
+                y = hot
+            valid.append(hot is not None)
         labels.append(y)
     return torch.stack(labels), torch.tensor(valid, device=labels[0].device)
