@@ -132,12 +132,13 @@ def infer_one(model: torch.nn.Module, vis, path: str,
         The line to print.
     """
     name = osp.splitext(osp.basename(path))[0]
-    # the training loader's checks: missing, undecodable, truncated
-    image = np.ascontiguousarray(
-        LoadCheckedImageFromFile()(dict(img_path=path))['img'][..., ::-1])
+    # decoded once, with the training loader's checks (missing,
+    # undecodable, truncated); the model gets the decoded BGR array
+    bgr = LoadCheckedImageFromFile()(dict(img_path=path))['img']
+    image = np.ascontiguousarray(bgr[..., ::-1])
     check_size(path, image)
     with torch.no_grad():
-        result = inference_model(model, path)
+        result = inference_model(model, bgr)
     pred = result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
     heat = result.seg_logits.data
     png = Image.fromarray(pred, mode='P')
@@ -172,10 +173,6 @@ def main():
     images = list_images(args.images)
     model = init_model(args.config, args.checkpoint, device=args.device,
                        cfg_options=args.cfg_options)
-    # images are checked for truncation/corruption as in training
-    for t in model.cfg.test_pipeline:
-        if t['type'] == 'LoadImageFromFile':
-            t['type'] = 'LoadCheckedImageFromFile'
     classes = list(model.dataset_meta['classes'])
     palette = model.dataset_meta.get('palette') or [
         [int(c) for c in np.random.default_rng(k).integers(0, 256, 3)]

@@ -37,26 +37,6 @@ def config_classes(cfg: Config, loader: str = 'test_dataloader'
     return None
 
 
-def read_checkpoint(checkpoint: str) -> dict:
-    """Load a checkpoint file (local or URL) on the CPU.
-
-    Raises:
-        FileNotFoundError: No such local file.
-        CheckpointError: Not a checkpoint, or corrupt.
-    """
-    if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    return _load_checkpoint(checkpoint, map_location='cpu')
-
-
-def checkpoint_classes(ckpt: dict) -> Optional[List[str]]:
-    """The classes a checkpoint was trained on (mmengine saves the training
-    dataset's metainfo), or None."""
-    meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None) or {}
-    classes = meta.get('classes', None)
-    return list(classes) if classes else None
-
-
 def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
                             checkpoint: str,
                             ckpt: Optional[dict] = None,
@@ -79,7 +59,7 @@ def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
         CheckpointError: Not a checkpoint, corrupt, or another model.
     """
     if ckpt is None:
-        ckpt = read_checkpoint(checkpoint)
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     check_checkpoint(model, ckpt, checkpoint,
                      classes if classes is not None else config_classes(cfg))
     _load_checkpoint_to_model(model, ckpt)
@@ -137,8 +117,11 @@ def init_model(config: Union[str, Config],
         config = Config.fromfile(config)
     if cfg_options:
         config.merge_from_dict(cfg_options)
-    ckpt = read_checkpoint(checkpoint) if checkpoint is not None else None
-    trained = checkpoint_classes(ckpt) if ckpt is not None else None
+    ckpt = meta = None
+    if checkpoint is not None:
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None)
+    trained = list(meta['classes']) if meta and meta.get('classes') else None
     classes = config_classes(config)
     if trained and classes and len(trained) != len(classes):
         print_log(
@@ -152,8 +135,6 @@ def init_model(config: Union[str, Config],
     model = mmseg_init_model(config, None, device='cpu')
     if ckpt is not None:
         load_checked_checkpoint(model, model.cfg, checkpoint, ckpt, classes)
-    meta = (ckpt.get('meta', None) or {}).get('dataset_meta') \
-        if ckpt is not None else None
     model.dataset_meta = dict(meta) if meta else dict(classes=classes)
     model.to(device)
     model.eval()

@@ -104,12 +104,10 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
             names = collect_image_labels(self.ann_dir, ids)
         classes = list(self.metainfo['classes'])
         img_dir = self.data_prefix['img_path']
-        source = self.labels_file or self.ann_dir
         tally = self._tally()
         data_list = []
         for i in ids:
-            path = source if self.labels_file else osp.join(
-                self.ann_dir, f'{i}.xml')
+            path = self.labels_file or osp.join(self.ann_dir, f'{i}.xml')
             labels = sorted({tally.index(n, i, path) for n in names[i]}
                             - {None})
             if self.background_present and 'background' in classes:

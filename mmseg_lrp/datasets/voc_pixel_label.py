@@ -106,12 +106,12 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
                     f'mask {path} (image {info["img_id"]}) is a {mode} '
                     'image; masks hold one class index per pixel (palette '
                     'or grayscale PNG, as VOC\'s SegmentationClass)')
-            values = np.unique(mask)
-            if self.reduce_zero_label:  # as mmseg's LoadAnnotations
-                values = np.unique(np.where(values == 0, 255, values - 1))
+            values = np.unique(mask).astype(np.int64)
+            if self.reduce_zero_label:  # as mmseg's LoadAnnotations: 0 and
+                values = values - 1  # 255 (now -1 and 254) become ignore
+                values[(values == -1) | (values == 254)] = self.ignore_index
             for v in values.tolist():
-                if v == self.ignore_index or (self.reduce_zero_label
-                                              and v == 254):
+                if v == self.ignore_index:
                     continue
                 if not 0 <= v < n:
                     raise ValueError(

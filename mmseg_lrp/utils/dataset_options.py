@@ -39,8 +39,9 @@ def add_dataset_args(parser: argparse.ArgumentParser) -> None:
         help='what mask pixel values are: "voc" = VOC 2012 class indices '
         '(0 background .. 20 tvmonitor; default when every class is a VOC '
         'class), "listed" = positions in --classes (default otherwise)')
+    from mmseg_lrp.datasets.class_names import UNLISTED_POLICIES
     group.add_argument(
-        '--unlisted-classes', choices=('error', 'warn', 'ignore'),
+        '--unlisted-classes', choices=UNLISTED_POLICIES,
         default=None, help='objects of classes the config does not list: '
         'refuse them ("error", the datasets\' default), or drop them with a '
         'warning or without one')
@@ -125,16 +126,15 @@ def set_dataset_options(cfg: Config,
     elif mask_values is not None:
         raise ConfigError('--mask-values needs --classes')
     for key, ds in leaf_datasets(cfg):
+        kind = _dataset_type(ds)
         if data_root is not None:
             ds['data_root'] = data_root
             changed.append(f'{key}.data_root')
-        if unlisted_classes is not None and _dataset_type(
-                ds) in CLASS_DATASETS:
+        if unlisted_classes is not None and kind in CLASS_DATASETS:
             ds['unlisted_classes'] = unlisted_classes
             changed.append(f'{key}.unlisted_classes')
         if classes is None:
             continue
-        kind = _dataset_type(ds)
         if kind in CLASS_DATASETS:
             ds['mask_classes'] = None if mask_values == 'voc' else classes
         elif mask_values == 'listed':

@@ -16,6 +16,7 @@ import os
 import os.path as osp
 import time
 
+from mmseg_lrp.datasets.splits import class_counts
 from mmseg_lrp.datasets.voc_labels import (collect_image_labels, read_id_list,
                                            write_label_cache)
 
@@ -70,12 +71,9 @@ def main():
         check_images(root, ids)
     out = osp.join(root, args.out)
     write_label_cache(out, labels)
-    counts = {}
-    for names in labels.values():
-        for n in names:
-            counts[n] = counts.get(n, 0) + 1
+    counts = class_counts(labels, list(labels))
     print('\nclasses (images): ' + ', '.join(
-        f'{n} ({c})' for n, c in sorted(counts.items())))
+        f'{n} ({c})' for n, c in counts.items()))
     print(f'\nwrote labels of {len(labels)} images to {out} in '
           f'{time.time() - start:.1f} s')
 
