@@ -1,13 +1,16 @@
 """mmseg_lrp: unrolled-LRP tied-decoder segmentation for mmsegmentation 1.x.
 
 Importing the package registers its components in mmseg's registries (configs
-load it with ``custom_imports = dict(imports=['mmseg_lrp'])``) and makes
-checkpoints written by mmengine loadable on torch >= 2.6.
+load it with ``custom_imports = dict(imports=['mmseg_lrp'])``) when mmseg is
+installed; the LRP core, :mod:`mmseg_lrp.lrp`, needs only torch. Importing
+changes nothing else: the tools that load checkpoints call
+:func:`mmseg_lrp.utils.register_checkpoint_loader` themselves.
 """
-from . import datasets, engine, evaluation, models  # noqa: F401 (registers)
-from .utils import register_checkpoint_loader
+from importlib.util import find_spec
+
 from .version import __version__
 
-register_checkpoint_loader()
+if find_spec('mmseg') is not None:
+    from . import datasets, engine, evaluation, models  # noqa: F401
 
 __all__ = ['__version__']

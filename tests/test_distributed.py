@@ -37,7 +37,7 @@ def _bn_case():
 def _syncbn_worker(rank, world, port, out):
     import torch.distributed as dist
 
-    from mmseg_lrp.lrp.rules import batch_norm
+    from mmseg_lrp.lrp.functional import batch_norm
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
                             rank=rank, world_size=world)
     x, R, bn, y = _bn_case()
@@ -58,7 +58,7 @@ def test_syncbn_rule_uses_the_statistics_of_all_ranks(tmp_path):
     """Two ranks with half a batch each: the LRP relevance through
     SyncBatchNorm (and its gradient) equals that through a plain BN over the
     whole batch, computed in one process."""
-    from mmseg_lrp.lrp.rules import batch_norm
+    from mmseg_lrp.lrp.functional import batch_norm
     mp.spawn(_syncbn_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
     x, R, bn, y = _bn_case()
     xf = x.clone().requires_grad_(True)

@@ -14,8 +14,8 @@ import torch.nn as nn
 from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmseg_lrp.lrp import LRPPropagator, TapeRecorder
-from mmseg_lrp.lrp import rules as R_
+from mmseg_lrp.lrp import LRPPropagator, TapeRecorder, select_rows
+from mmseg_lrp.lrp import functional as R_
 
 TOL = 1e-5  # max relative error (max |diff| / max |oracle|)
 
@@ -71,14 +71,18 @@ class Classifier(nn.Module):
         return self.fc(self.pool(self.backbone(x)[-1]).flatten(1))
 
 
-def lrp_heatmaps(model, x, epsilon=1e-12, **kwargs):
+def lrp_heatmaps(model, x, epsilon=1e-12, index=None, **kwargs):
+    """Heatmaps from a tape of the backbone plus the classifier (pool, fc)
+    recorded on it."""
     with TapeRecorder(model.backbone) as rec:
         feat = model.backbone(x)[-1]
-    pooled = model.pool(feat).flatten(1)
-    logits = model.fc(pooled)
+    tape = rec.tape
+    pooled = tape.record(model.pool, feat, model.pool(feat),
+                         'classifier.pool')
+    logits = tape.record(model.fc, pooled.flatten(1),
+                         model.fc(pooled.flatten(1)), 'classifier.fc')
     prop = LRPPropagator(epsilon=epsilon)
-    return prop.heatmaps(rec.tape, feat, pooled, logits, model.pool,
-                         model.fc.weight, **kwargs), logits
+    return prop.heatmaps(tape, select=select_rows(index), **kwargs), logits
 
 
 def grad_x_input(model, x):
@@ -327,7 +331,7 @@ def test_zplus_skips_the_empty_negative_part_exactly():
     w2 = conv.weight.detach().clone().requires_grad_(True)
     ap, an = a.clamp(min=0), a.clamp(max=0)
     wp, wn = w2.clamp(min=0), w2.clamp(max=0)
-    z = (R_._conv(conv, ap, wp) + R_._conv(conv, an, wn))
+    z = (R_.conv(conv, ap, wp) + R_.conv(conv, an, wn))
     s = R / R_.stabilize(z, 1e-9)
     full = (ap * R_.conv_transpose(s, wp, conv, a.shape) +
             an * R_.conv_transpose(s, wn, conv, a.shape))

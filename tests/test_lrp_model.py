@@ -207,8 +207,7 @@ def test_heatmaps_are_fp32_under_autocast():
     inputs = inputs.float()
     with torch.autocast('cpu', dtype=torch.bfloat16):
         feats = model.extract_feat(inputs)
-        logits, pooled = model.decode_head.classify(feats)
-        H = model.decode_head.decode(feats, logits, pooled)
+        H = model.decode_head.decode(feats)
     assert feats[-1].dtype == torch.bfloat16
     assert H.dtype == torch.float32 and torch.isfinite(H).all()
 

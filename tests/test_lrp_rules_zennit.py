@@ -33,10 +33,10 @@ def make_net():
 def ours(enc, pool, fc, x, conv_rules):
     with TapeRecorder(enc) as rec:
         feat = enc(x)
-    pooled = pool(feat).flatten(1)
-    logits = fc(pooled)
-    return LRPPropagator(EPS, conv_rules).heatmaps(
-        rec.tape, feat, pooled, logits, pool, fc.weight)
+    pooled = rec.tape.record(pool, feat, pool(feat), 'classifier.pool')
+    rec.tape.record(fc, pooled.flatten(1), fc(pooled.flatten(1)),
+                    'classifier.fc')
+    return LRPPropagator(EPS, conv_rules).heatmaps(rec.tape)
 
 
 def theirs(enc, pool, fc, x, rule_for_conv):

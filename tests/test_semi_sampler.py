@@ -174,6 +174,9 @@ def test_resume_continues_the_same_stream(toy_semi, tmp_path, recorder):
     """Train 4 iterations; resume a second run from its iteration-2
     checkpoint: iterations 3 and 4 see the same samples."""
     from mmengine.runner import Runner
+
+    from mmseg_lrp.utils import register_checkpoint_loader
+    register_checkpoint_loader()  # as tools/train.py does, for the resume
     root = toy_semi
     recorder.seen.clear()
     Runner.from_cfg(semi_cfg(root, tmp_path / 'a', 4)).train()

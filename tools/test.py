@@ -2,8 +2,8 @@
 
 Same command line as mmseg's, plus ``--data-root``/``--classes`` (point the
 config at other VOC-layout data, see docs/own_data.md). Differences:
-``import mmseg_lrp`` (registers the plugin's components and makes checkpoints
-loadable on torch >= 2.6); the data paths, the number of classes, the
+``import mmseg_lrp`` (registers the plugin's components), checkpoints made
+loadable on torch >= 2.6; the data paths, the number of classes, the
 component names and the checkpoint (built against the config's model: the
 same classes and shapes) are checked before any data is read; ``--out``
 works with a list of evaluators (the LRP configs': IoU + classifier).
@@ -19,7 +19,8 @@ import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import check_config_checkpoint
 from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
                              check_num_classes, explain_build_errors,
-                             load_tool_config, prepare_cpu_distributed)
+                             load_tool_config, prepare_cpu_distributed,
+                             register_checkpoint_loader)
 
 
 def parse_args():
@@ -110,6 +111,7 @@ def set_output_dir(cfg: Config, out: str) -> None:
 
 
 def main():
+    register_checkpoint_loader()  # runner's load_from / resume
     args = parse_args()
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,

@@ -3,7 +3,7 @@
 Same command line as mmseg's, plus ``--data-root``/``--classes``/
 ``--mask-values`` (train on other VOC-layout data: every dataset and head set
 at once, see docs/own_data.md). Differences: ``import mmseg_lrp`` (registers
-the plugin's components and makes checkpoints loadable on torch >= 2.6), and
+the plugin's components; checkpoints made loadable on torch >= 2.6), and
 data paths, the number of classes and component names are checked up front
 for clear errors.
 """
@@ -20,7 +20,8 @@ from mmseg.registry import RUNNERS
 from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
                              check_num_classes, check_sampler_batch,
                              explain_build_errors, load_tool_config,
-                             prepare_cpu_distributed)
+                             prepare_cpu_distributed,
+                             register_checkpoint_loader)
 
 
 def parse_args():
@@ -61,6 +62,7 @@ def parse_args():
 
 
 def main():
+    register_checkpoint_loader()  # runner's load_from / resume
     args = parse_args()
 
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,

@@ -13,7 +13,8 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from mmseg.apis import inference_model  # noqa: F401  (re-exported)
 from mmseg.apis import init_model as mmseg_init_model
 
-from mmseg_lrp.utils.checkpoint import check_checkpoint
+from mmseg_lrp.utils.checkpoint import (check_checkpoint,
+                                        register_checkpoint_loader)
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -35,6 +36,13 @@ def config_classes(cfg: Config, loader: str = 'test_dataloader'
             classes = dataset_classes(ds)
             return list(classes) if classes is not None else None
     return None
+
+
+def read_checkpoint(filename: str) -> dict:
+    """A checkpoint file's content, on the CPU, through mmengine's loader
+    (made able to read mmengine's own checkpoints on torch >= 2.6)."""
+    register_checkpoint_loader()
+    return _load_checkpoint(filename, map_location='cpu')
 
 
 def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
@@ -59,7 +67,7 @@ def load_checked_checkpoint(model: torch.nn.Module, cfg: Config,
         CheckpointError: Not a checkpoint, corrupt, or another model.
     """
     if ckpt is None:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = read_checkpoint(checkpoint)
     check_checkpoint(model, ckpt, checkpoint,
                      classes if classes is not None else config_classes(cfg))
     _load_checkpoint_to_model(model, ckpt)
@@ -119,7 +127,7 @@ def init_model(config: Union[str, Config],
         config.merge_from_dict(cfg_options)
     ckpt = meta = None
     if checkpoint is not None:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = read_checkpoint(checkpoint)
         meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None)
     trained = list(meta['classes']) if meta and meta.get('classes') else None
     classes = config_classes(config)

@@ -1,10 +1,22 @@
-"""Unrolled LRP in plain PyTorch: tape recorder, rules, propagator."""
-from .propagate import CONV_RULES, LRPPropagator
-from .tape import (BLOCK_ADAPTERS, LEAF_KINDS, LayerRecord, ResidualRecord,
-                   TapeRecorder, inplace_activations, unsupported_layers)
+"""Unrolled LRP in plain PyTorch: tape recorder, rules, propagator.
+
+Needs only torch: importable without mmcv/mmseg (the OpenMMLab parts of
+the package register only when mmseg is installed).
+"""
+from .adapters import (check_encoder, register_block, register_container,
+                       register_encoder, unsupported_layers)
+from .propagate import LRPPropagator, select_rows
+from .records import CLASSIFIER, LayerRecord, ResidualRecord, Tape
+from . import functional, rules
+from .rules import (RULES, Rule, RuleContext, RuleMap, build_rule,
+                    register_layer, register_rule)
+from .tape import TapeRecorder
 
 __all__ = [
-    'CONV_RULES', 'LRPPropagator', 'BLOCK_ADAPTERS', 'LEAF_KINDS',
-    'LayerRecord', 'ResidualRecord', 'TapeRecorder', 'inplace_activations',
-    'unsupported_layers'
+    'functional', 'rules',
+    'check_encoder', 'register_block', 'register_container',
+    'register_encoder', 'unsupported_layers', 'LRPPropagator', 'select_rows',
+    'CLASSIFIER', 'LayerRecord', 'ResidualRecord', 'Tape', 'RULES', 'Rule',
+    'RuleContext', 'RuleMap', 'build_rule', 'register_layer',
+    'register_rule', 'TapeRecorder'
 ]

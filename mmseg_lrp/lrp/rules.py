@@ -1,243 +1,326 @@
-"""LRP rules as pure functions ``(record, relevance, ...) -> relevance``.
+"""LRP rules as objects, and the map that says which applies where.
 
-Shapes: a record's tensors have the batch first, ``(N, ...)``; relevance
-carries the classes in front, ``(K, N, ...)``, so every class-independent term
-(``z``, ``a``, ratios, pooling indices) is computed once and broadcast over
-the classes. All rules are linear in the relevance and differentiable w.r.t.
-the encoder's weights and activations (the decoder is *tied*: it uses the
-encoder's own weight tensors).
+Every rule has one call shape, ``rule(record, R, ctx) -> R_in``: the record
+of one layer (its module, input and output), the relevance ``R`` at its
+output with the classes in front ``(K, n, ...)``, and a
+:class:`RuleContext` (stabilizer, sample selection, decoder weights, and the
+propagator for rules that walk sub-tapes). Rules are registered by name
+(configs name them as dicts, ``dict(type='alpha_beta', alpha=2., beta=1.)``)
+and the layer types they handle; :data:`LAYER_RULES` is the default rule of
+each supported layer type, which is also what the tape recorder records.
 
-Notation (see docs): ``a`` layer input, ``z`` layer output (pre-activation,
-bias included), ``R`` relevance at the output.
+Adding a rule is one class plus its ``@register_rule``; adding a layer type
+is one :func:`register_layer` call (plus a class if no rule fits). See
+``docs/model.md`` for a worked example.
 """
-from typing import Callable, Optional
+import fnmatch
+from dataclasses import dataclass
+from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Type, Union)
 
-import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
-from torch.nn.modules.utils import _pair
+from torch.nn.modules.batchnorm import _BatchNorm
 
-Select = Callable[[Tensor], Tensor]
+from . import functional as F_
+from .records import CLASSIFIER, LayerRecord, Record
 
-
-def stabilize(z: Tensor, eps: float) -> Tensor:
-    """``z + eps * sign(z)`` with ``sign(0) = 1``: never divides by 0."""
-    return z + eps * torch.where(z >= 0, 1.0, -1.0).to(z.dtype)
-
-
-def _fold(r: Tensor) -> Tensor:
-    return r.flatten(0, 1)
+# A layer type: a class, or its qualified name (``'pkg.module.Class'``) so
+# that types of optional libraries are registered without importing them.
+LayerType = Union[type, str]
 
 
-def _unfold(r: Tensor, k: int) -> Tensor:
-    return r.unflatten(0, (k, -1))
-
-
-def conv_transpose(s: Tensor, weight: Tensor, module,
-                   in_shape: torch.Size) -> Tensor:
-    """``W^T s`` of a conv layer: the adjoint of ``module``'s convolution.
+@dataclass
+class RuleContext:
+    """What a rule needs besides its record and relevance.
 
     Args:
-        s: ``(K, N, C_out, h, w)``.
-        weight: Weight of the convolution (possibly modified, e.g. ``W+``).
-        module: The ``nn.Conv2d`` (stride, padding, dilation, groups).
-        in_shape: Shape of the layer input ``(N, C_in, H, W)``.
-
-    Returns:
-        ``(K, N, C_in, H, W)``.
+        epsilon: Default stabilizer of divisions by activations.
+        select: Picks the decoded samples (and dtype) from full-batch
+            tensors.
+        weights: Untied decoder weights by layer name (None: tied).
+        propagator: Walks sub-tapes (residual branches) with the same map.
     """
-    stride, padding = _pair(module.stride), _pair(module.padding)
-    dilation, ks = _pair(module.dilation), weight.shape[-2:]
-    out_pad = tuple(
-        in_shape[2 + i] - ((s.shape[3 + i] - 1) * stride[i] - 2 * padding[i]
-                           + dilation[i] * (ks[i] - 1) + 1) for i in range(2))
-    c = F.conv_transpose2d(_fold(s), weight, None, stride, padding, out_pad,
-                           module.groups, dilation)
-    return _unfold(c, s.shape[0])
+    epsilon: float
+    select: F_.Select
+    weights: Optional[Mapping[str, Tensor]] = None
+    propagator: Optional['object'] = None
+
+    def weight(self, rec: LayerRecord) -> Optional[Tensor]:
+        """The decoder's weight of a layer: the module's own (tied), or the
+        untied copy of that name."""
+        w = getattr(rec.module, 'weight', None)
+        if self.weights is None:
+            return w
+        return self.weights.get(rec.name, w)
+
+    def backward(self, tape: Sequence[Record], R: Tensor) -> Tensor:
+        return self.propagator.backward(tape, R, self)
 
 
-def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                 eps: float) -> Tensor:
-    """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``.
+class Rule:
+    """Base class: ``rule(record, R, ctx)`` returns the relevance at the
+    record's input, ``(K, n, *input.shape[1:])``.
 
-    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy.
+    Subclasses set ``name`` and ``layer_types`` through
+    :func:`register_rule`, and check their parameters in ``__init__``.
     """
-    s = R / stabilize(z, eps)
-    return a * conv_transpose(s, weight, module, a.shape)
+    name: str = ''
+    layer_types: Tuple[LayerType, ...] = ()
+
+    def supports(self, module: nn.Module) -> bool:
+        """Whether this rule can decode ``module``."""
+        return any(_is_a(module, t) for t in self.layer_types)
+
+    def __call__(self, rec: Record, R: Tensor, ctx: RuleContext) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
+        return f'{type(self).__name__}({args})'
 
 
-def _conv(module, a: Tensor, weight: Tensor) -> Tensor:
-    return F.conv2d(a, weight, None, module.stride, module.padding,
-                    module.dilation, module.groups)
+RULES: Dict[str, Type[Rule]] = {}
+LAYER_RULES: Dict[LayerType, str] = {}
 
 
-def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
-                    alpha: float, beta: float, eps: float) -> Tensor:
-    """LRP-alpha-beta for ``nn.Conv2d`` (``alpha=1, beta=0`` is z-plus).
-
-    Positive contributions ``a+ W+ + a- W-`` get ``alpha * R``, negative ones
-    ``a+ W- + a- W+`` get ``-beta * R``; the bias takes no relevance.
-    """
-    ap, an = a.clamp(min=0), a.clamp(max=0)
-    wp, wn = weight.clamp(min=0), weight.clamp(max=0)
-    # After a ReLU the input has no negative part: its two terms are exactly
-    # zero (values and gradients), so they are not computed.
-    signed = bool((a < 0).any())
-
-    def part(a1, w1, a2, w2):
-        z = _conv(module, a1, w1)
-        if signed:
-            z = z + _conv(module, a2, w2)
-        s = R / stabilize(z, eps)
-        out = a1 * conv_transpose(s, w1, module, a.shape)
-        if signed:
-            out = out + a2 * conv_transpose(s, w2, module, a.shape)
-        return out
-
-    out = alpha * part(ap, wp, an, wn)
-    if beta:
-        out = out - beta * part(ap, wn, an, wp)
-    return out
+def _qualname(cls: type) -> str:
+    return f'{cls.__module__}.{cls.__qualname__}'
 
 
-def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                   eps: float) -> Tensor:
-    """LRP-epsilon for a linear map: ``R_in = a * (R / (z + eps)) W``."""
-    s = R / stabilize(z, eps)
-    return a * torch.matmul(s, weight)
+def _is_a(module: nn.Module, t: LayerType) -> bool:
+    if isinstance(t, str):
+        return any(_qualname(c) == t for c in type(module).__mro__)
+    return isinstance(module, t)
 
 
-def synced_bn(module) -> bool:
-    """Whether a BN layer normalises with statistics of all ranks."""
-    return (isinstance(module, torch.nn.SyncBatchNorm)
-            and torch.distributed.is_available()
-            and torch.distributed.is_initialized()
-            and torch.distributed.get_world_size() > 1)
-
-
-def _global_var(x: Tensor, dims) -> Tensor:
-    """Biased variance over all ranks' batches, as SyncBatchNorm computes
-    it; differentiable (autograd-aware all_reduce), so gradients reach
-    every rank's input as SyncBatchNorm's own backward does."""
-    from torch.distributed.nn.functional import all_reduce
-    n = x.new_tensor([x.numel() / x.shape[1]])
-    stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), n]))
-    c = x.shape[1]
-    total = stats[2 * c]
-    mean = stats[:c] / total
-    return stats[c:2 * c] / total - mean * mean
-
-
-def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
-               R: Tensor, eps: float, select: Select) -> Tensor:
-    """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
-
-    ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
-    statistics if the forward used them (train mode; for SyncBatchNorm under
-    DDP the statistics of all ranks' batches, gathered as SyncBatchNorm
-    does, so every rank must take part), else from the running statistics.
-    The BN module is never re-run (its running statistics stay untouched).
+def register_rule(name: str,
+                  default_for: Sequence[LayerType] = (),
+                  supports: Sequence[LayerType] = ()) -> Callable:
+    """Class decorator: register a rule under ``name``.
 
     Args:
-        module: The BN layer.
-        gamma: The decoder's scale (the module's own weight, or a copy).
-        x: Its full-batch input (batch statistics need the whole batch).
-        y: Its full-batch output.
-        R: ``(K, n, C, H, W)`` relevance for the selected samples.
-        eps: Stabilizer of the division by ``y``.
-        select: Picks the decoded samples from a full-batch tensor.
+        name: The ``type`` that configs use.
+        default_for: Layer types this rule decodes unless a name rule says
+            otherwise (see :func:`register_layer`).
+        supports: Further layer types the rule may be assigned to by name.
     """
-    use_batch = module.training or not module.track_running_stats \
-        or module.running_var is None
-    if use_batch:
-        dims = [0] + list(range(2, x.dim()))
-        if synced_bn(module):
-            var = _global_var(x, dims)
-        else:
-            var = x.var(dim=dims, unbiased=False)
-    else:
-        var = module.running_var
-    scale = torch.rsqrt(var + module.eps)
-    if gamma is not None:
-        scale = scale * gamma
-    shape = (1, -1) + (1, ) * (x.dim() - 2)
-    return select(x) * scale.view(shape) * R / stabilize(select(y), eps)
+
+    def deco(cls: Type[Rule]) -> Type[Rule]:
+        if name in RULES and RULES[name] is not cls:
+            raise KeyError(f'an LRP rule named {name!r} exists: '
+                           f'{RULES[name].__name__}')
+        cls.name = name
+        cls.layer_types = tuple(cls.layer_types) + tuple(
+            t for t in (*supports, *default_for) if t not in cls.layer_types)
+        RULES[name] = cls
+        for t in default_for:
+            register_layer(t, name)
+        return cls
+
+    return deco
 
 
-def max_pool(module, a: Tensor, R: Tensor) -> Tensor:
-    """Winner-take-all for ``nn.MaxPool2d``; shared argmaxes are summed.
+def register_layer(layer_type: LayerType, rule: str) -> None:
+    """Make ``rule`` the default of ``layer_type`` (and let it handle it).
 
-    Indices are recomputed from the stored input with the module's own
-    settings (the same kernel as the forward pass, so the same argmax).
+    Args:
+        layer_type: A module class or its qualified name; subclasses match.
+        rule: A registered rule name.
     """
-    if module.return_indices:
-        raise NotImplementedError('MaxPool2d(return_indices=True)')
-    _, idx = F.max_pool2d(a, module.kernel_size, module.stride,
-                          module.padding, module.dilation, module.ceil_mode,
-                          return_indices=True)
-    k = R.shape[0]
-    flat_idx = idx.flatten(2).unsqueeze(0).expand(k, -1, -1, -1)
-    out = R.new_zeros((k, ) + a.shape[:2] + (a.shape[2] * a.shape[3], ))
-    out = out.scatter_add(3, flat_idx, R.flatten(3))
-    return out.view((k, ) + tuple(a.shape))
+    if rule not in RULES:
+        raise KeyError(f'unknown LRP rule {rule!r}; registered: '
+                       f'{", ".join(sorted(RULES))}')
+    cls = RULES[rule]
+    if layer_type not in cls.layer_types:
+        cls.layer_types = cls.layer_types + (layer_type, )
+    LAYER_RULES[layer_type] = rule
 
 
-def _tiling_pool(module, in_shape: torch.Size) -> Optional[tuple]:
-    """``(kh, kw, divisor)`` if ``module`` averages non-overlapping tiles
-    that cover its input exactly, else None."""
-    h, w = in_shape[-2:]
-    if isinstance(module, nn.AdaptiveAvgPool2d):
-        oh, ow = _pair(module.output_size)
-        oh, ow = oh or h, ow or w
-        if h % oh or w % ow:
-            return None
-        kh, kw = h // oh, w // ow
-        return kh, kw, kh * kw
-    if isinstance(module, nn.AvgPool2d):
-        (kh, kw), stride = _pair(module.kernel_size), _pair(
-            module.stride or module.kernel_size)
-        if (kh, kw) != stride or _pair(module.padding) != (0, 0) or \
-                h % kh or w % kw:
-            return None
-        return kh, kw, module.divisor_override or kh * kw
+def default_rule_name(module: nn.Module) -> Optional[str]:
+    """The registered default rule of a layer, or None (no rule).
+
+    Exact types and names are looked up first, then base classes in
+    registration order.
+    """
+    for key in (type(module), _qualname(type(module))):
+        if key in LAYER_RULES:
+            return LAYER_RULES[key]
+    for t, rule in LAYER_RULES.items():
+        if _is_a(module, t):
+            return rule
     return None
 
 
-def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
-    """LRP-0 of a (adaptive) average pooling: ``R_in = a * P^T (R / z)``.
+def build_rule(cfg: Union[dict, Rule], where: str = 'rule') -> Rule:
+    """A rule from a config dict ``dict(type=name, **params)``."""
+    if isinstance(cfg, Rule):
+        return cfg
+    cfg = dict(cfg)
+    name = cfg.pop('type', None)
+    if name not in RULES:
+        raise ValueError(f'{where}: unknown LRP rule type {name!r}; '
+                         f'registered: {", ".join(sorted(RULES))}')
+    try:
+        return RULES[name](**cfg)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f'{where} (type={name!r}): {e}') from None
 
-    ``P^T`` is the adjoint of the linear pooling map: in closed form for
-    pooling over non-overlapping tiles (global average pooling included;
-    traceable, e.g. by the FLOP counter), else as the pooling's
-    vector-Jacobian product (exact for a linear map, any settings).
+
+# -- the rules ---------------------------------------------------------------
+@register_rule('epsilon', default_for=(nn.Conv2d, nn.Linear))
+class Epsilon(Rule):
+    """LRP-epsilon: ``R_in = a * W^T (R / (z + eps))``; with the default
+    tiny stabilizer this is LRP-0 (gradient x input for ReLU networks).
+
+    Args:
+        epsilon: Stabilizer (default: the propagator's).
     """
-    s = R / stabilize(z, eps)
-    tiles = _tiling_pool(module, a.shape)
-    if tiles is not None:
-        kh, kw, divisor = tiles
-        c = s.repeat_interleave(kh, -2).repeat_interleave(kw, -1) / divisor
-        return a * c
-    with torch.enable_grad():
-        probe = torch.zeros((s.shape[0] * a.shape[0], ) + a.shape[1:],
-                            dtype=s.dtype, device=s.device,
-                            requires_grad=True)
-        (c, ) = torch.autograd.grad(module(probe), probe, _fold(s),
-                                    create_graph=torch.is_grad_enabled()
-                                    or s.requires_grad)
-    return a * _unfold(c, s.shape[0])
+
+    def __init__(self, epsilon: Optional[float] = None) -> None:
+        if epsilon is not None and not epsilon > 0:
+            raise ValueError(f'epsilon must be > 0, got {epsilon}')
+        self.epsilon = epsilon
+
+    def __call__(self, rec, R, ctx):
+        eps = self.epsilon or ctx.epsilon
+        a, z = ctx.select(rec.input), ctx.select(rec.output)
+        if isinstance(rec.module, nn.Linear):
+            return F_.linear_epsilon(ctx.weight(rec), a, z, R, eps)
+        return F_.conv_epsilon(rec.module, ctx.weight(rec), a, z, R, eps)
 
 
-def residual_split(m: Tensor, s: Tensor, R: Tensor,
-                   eps: float) -> tuple:
-    """Proportional split at ``t = m + s``: ``R_m = m/t R``, ``R_s = s/t R``.
+@register_rule('alpha_beta', supports=(nn.Conv2d, ))
+class AlphaBeta(Rule):
+    """LRP-alpha-beta: positive contributions get ``alpha * R``, negative
+    ones ``-beta * R``; the bias takes no relevance.
+
+    Args:
+        alpha: Weight of the positive part (``alpha - beta = 1``).
+        beta: Weight of the negative part (``>= 0``).
     """
-    t = stabilize(m + s, eps)
-    return m / t * R, s / t * R
+
+    def __init__(self, alpha: float = 1., beta: float = 0.) -> None:
+        if abs(alpha - beta - 1) > 1e-9 or beta < 0:
+            raise ValueError('alpha - beta must be 1 and beta >= 0, got '
+                             f'alpha={alpha}, beta={beta}')
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def __call__(self, rec, R, ctx):
+        return F_.conv_alpha_beta(rec.module, ctx.weight(rec),
+                                  ctx.select(rec.input), R, self.alpha,
+                                  self.beta, ctx.epsilon)
 
 
-def select_rows(index: Optional[Tensor]) -> Select:
-    """A function picking the decoded samples (all if ``index`` is None)."""
-    if index is None:
-        return lambda t: t
-    return lambda t: t.index_select(0, index)
+@register_rule('zplus', supports=(nn.Conv2d, ))
+class ZPlus(AlphaBeta):
+    """z+ (alpha=1, beta=0): only positive contributions."""
+
+    def __init__(self) -> None:
+        super().__init__(1., 0.)
+
+
+@register_rule('batch_norm', default_for=(_BatchNorm, ))
+class BatchNorm(Rule):
+    """LRP-0 of BatchNorm as its affine map (see
+    :func:`functional.batch_norm`: batch statistics in train mode, all
+    ranks' under SyncBN)."""
+
+    def __call__(self, rec, R, ctx):
+        return F_.batch_norm(rec.module, ctx.weight(rec), rec.input,
+                             rec.output, R, ctx.epsilon, ctx.select)
+
+
+@register_rule('winner_takes_all', default_for=(nn.MaxPool2d, ))
+class WinnerTakesAll(Rule):
+    """Max pooling: each window's relevance goes to its argmax (shared
+    argmaxes are summed: exact)."""
+
+    def __call__(self, rec, R, ctx):
+        return F_.max_pool(rec.module, ctx.select(rec.input), R)
+
+
+@register_rule('avg_pool', default_for=(nn.AvgPool2d, nn.AdaptiveAvgPool2d))
+class AvgPool(Rule):
+    """LRP-0 of (adaptive) average pooling, a linear map."""
+
+    def __call__(self, rec, R, ctx):
+        return F_.avg_pool(rec.module, ctx.select(rec.input),
+                           ctx.select(rec.output), R, ctx.epsilon)
+
+
+@register_rule('pass',
+               default_for=(nn.ReLU, nn.Dropout, nn.Identity, nn.Flatten))
+class Pass(Rule):
+    """Relevance passes unchanged (element-wise activations, whose output
+    relevance is already zero where they are zero; dropout, identity),
+    reshaped to the layer's input."""
+
+    def __call__(self, rec, R, ctx):
+        return R.reshape(R.shape[:2] + rec.input.shape[1:])
+
+
+@register_rule('residual')
+class Residual(Rule):
+    """A residual block: through the layers after the addition, then split
+    in proportion to the two summands and walked down both branches.
+    Blocks get this rule when their adapter is registered
+    (:func:`adapters.register_block`)."""
+
+    def __call__(self, rec, R, ctx):
+        R = ctx.backward(rec.post, R)
+        R_main, R_short = F_.residual_split(
+            ctx.select(rec.main_out), ctx.select(rec.shortcut_out), R,
+            ctx.epsilon)
+        return (ctx.backward(rec.main, R_main) +
+                ctx.backward(rec.shortcut, R_short))
+
+
+class RuleMap:
+    """Which rule decodes which record: the first name rule whose pattern
+    matches the record's name and whose rule supports the layer, else the
+    layer type's registered default.
+
+    Args:
+        rules: ``dict(layers=<fnmatch pattern>, type=<rule>, **params)`` in
+            priority order. Patterns match layer names inside the encoder
+            (``'layer4.*'``, ``'features.1*'``); the classifier's layers
+            (``classifier.pool``, ``classifier.fc``) match only patterns
+            that start with ``classifier.``.
+        where: Config key for messages.
+    """
+
+    def __init__(self, rules: Sequence[dict] = (),
+                 where: str = 'rules') -> None:
+        self.by_name: List[Tuple[str, Rule]] = []
+        for i, cfg in enumerate(rules):
+            cfg = dict(cfg)
+            pattern = cfg.pop('layers', None)
+            if not isinstance(pattern, str):
+                raise ValueError(f'{where}[{i}] = {cfg!r}: needs '
+                                 'layers=<pattern> and type=<rule>')
+            self.by_name.append((pattern, build_rule(cfg, f'{where}[{i}]')))
+        self._defaults: Dict[str, Rule] = {}
+
+    @staticmethod
+    def _matches(pattern: str, name: str) -> bool:
+        return (name.startswith(CLASSIFIER) == pattern.startswith(CLASSIFIER)
+                and fnmatch.fnmatchcase(name, pattern))
+
+    def rule_for(self, rec: Record) -> Rule:
+        """The rule that decodes ``rec``.
+
+        Raises:
+            NotImplementedError: The layer type has no rule.
+        """
+        for pattern, rule in self.by_name:
+            if self._matches(pattern, rec.name) and rule.supports(
+                    rec.module):
+                return rule
+        name = default_rule_name(rec.module)
+        if name is None:
+            raise NotImplementedError(
+                f'no LRP rule for {rec.name} ({type(rec.module).__name__})')
+        if name not in self._defaults:
+            self._defaults[name] = RULES[name]()
+        return self._defaults[name]

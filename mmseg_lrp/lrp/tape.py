@@ -1,133 +1,27 @@
 """Recording what each layer of an encoder saw in one forward call.
 
-:class:`TapeRecorder` registers forward hooks on the supported layers of a
-module for the duration of one ``with`` block (removed in ``finally``, so no
-state outlives the call and nothing is stored on the modules) and writes a
-*tape*: the ordered list of :class:`LayerRecord` (module, input, output) and,
-for residual blocks, :class:`ResidualRecord` holding the records of the
-residual branch, of the shortcut branch, and the two summands.
+:class:`TapeRecorder` registers forward hooks on the layers that have a
+registered LRP rule (:data:`rules.LAYER_RULES`) and on registered residual
+blocks (:mod:`.adapters`) for the duration of one ``with`` block (removed in
+``finally``, so no state outlives the call and nothing is stored on the
+modules), and writes a :class:`~.records.Tape`.
 
 The tape holds the live tensors of the forward pass (with their autograd
-history), so relevance computed from it is differentiable w.r.t. the encoder's
-weights and inputs. Layer references are taken from the modules at call time,
-never cached across calls (mmengine may swap BN modules for SyncBN after the
-model is built).
+history), so relevance computed from it is differentiable w.r.t. the
+encoder's weights and inputs. Layer references are taken from the modules at
+call time, never cached across calls (mmengine may swap BN modules for
+SyncBN after the model is built).
 """
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import List
 
 import torch.nn as nn
-from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
-# Leaf layer types the LRP rules know, mapped to the rule's name.
-LEAF_KINDS: Dict[Type[nn.Module], str] = {
-    nn.Conv2d: 'conv',
-    nn.Linear: 'linear',
-    _BatchNorm: 'bn',
-    nn.ReLU: 'pass',
-    nn.Dropout: 'pass',
-    nn.Identity: 'pass',
-    nn.MaxPool2d: 'maxpool',
-    nn.AvgPool2d: 'avgpool',
-    nn.AdaptiveAvgPool2d: 'avgpool',
-}
+from .adapters import BlockAdapter, block_adapter
+from .records import LayerRecord, ResidualRecord, Tape
+from .rules import default_rule_name
 
 
-def leaf_kind(module: nn.Module) -> Optional[str]:
-    """The rule name for a leaf layer, or None if it has no rule."""
-    for cls, kind in LEAF_KINDS.items():
-        if isinstance(module, cls):
-            return kind
-    return None
-
-
-@dataclass
-class LayerRecord:
-    """What one leaf layer saw in the forward pass.
-
-    Args:
-        module: The layer (its parameters are the tied decoder weights).
-        kind: Rule name (see ``LEAF_KINDS``).
-        input: The layer's input tensor.
-        output: The layer's output tensor (for conv/linear: the
-            pre-activation ``z`` with bias).
-        name: Qualified module name, for error messages and rule choice.
-    """
-    module: nn.Module
-    kind: str
-    input: Tensor
-    output: Tensor
-    name: str = ''
-
-
-@dataclass
-class ResidualRecord:
-    """A residual block ``out = post(main(x) + shortcut(x))``.
-
-    Args:
-        module: The block.
-        main: Records of the residual branch, in forward order.
-        shortcut: Records of the shortcut branch (empty for identity).
-        post: Records after the addition (e.g. the final ReLU).
-        main_out: Output of the residual branch ``m``.
-        shortcut_out: Output of the shortcut branch ``s`` (``x`` if identity).
-        name: Qualified module name.
-    """
-    module: nn.Module
-    main: List['Record']
-    shortcut: List['Record']
-    post: List['Record']
-    main_out: Tensor
-    shortcut_out: Tensor
-    name: str = ''
-    kind: str = field(default='residual', init=False)
-
-
-Record = Union[LayerRecord, ResidualRecord]
-
-
-@dataclass
-class BlockAdapter:
-    """How to find the branches of one residual block type.
-
-    Args:
-        main_last: Returns the last layer of the residual branch (its output
-            is the summand ``m``; it is modified in place by ``out +=
-            identity`` in mmpretrain's blocks, so the recorder keeps a
-            clone of it for the block to mutate).
-        shortcut: Returns the shortcut module, or None for identity.
-    """
-    main_last: Callable[[nn.Module], nn.Module]
-    shortcut: Callable[[nn.Module], Optional[nn.Module]]
-
-
-def _default_block_adapters() -> Dict[Type[nn.Module], BlockAdapter]:
-    adapters = {}
-    try:
-        from mmpretrain.models.backbones.resnet import BasicBlock, Bottleneck
-        adapters[Bottleneck] = BlockAdapter(lambda b: b.norm3,
-                                            lambda b: b.downsample)
-        adapters[BasicBlock] = BlockAdapter(lambda b: b.norm2,
-                                            lambda b: b.downsample)
-    except ImportError:  # pragma: no cover - mmpretrain is a dependency
-        pass
-    return adapters
-
-
-BLOCK_ADAPTERS: Dict[Type[nn.Module], BlockAdapter] = \
-    _default_block_adapters()
-
-
-def block_adapter(module: nn.Module) -> Optional[BlockAdapter]:
-    """The adapter of a residual block type, or None."""
-    for cls, adapter in BLOCK_ADAPTERS.items():
-        if type(module) is cls:
-            return adapter
-    return None
-
-
-def _contains(parent: Optional[nn.Module], module: nn.Module) -> bool:
+def _contains(parent, module: nn.Module) -> bool:
     return parent is not None and any(m is module for m in parent.modules())
 
 
@@ -146,31 +40,30 @@ class TapeRecorder:
 
     def __init__(self, root: nn.Module) -> None:
         self.root = root
-        self.tape: List[Record] = []
-        self._stack: List[List[Record]] = []
+        self.tape = Tape()
+        self._stack: List[Tape] = []
         self._handles: list = []
 
     def __enter__(self) -> 'TapeRecorder':
-        self.tape = []
+        self.tape = Tape()
         self._stack = [self.tape]
+        blocks = []
         for name, module in self.root.named_modules():
             adapter = block_adapter(module)
             if adapter is not None:
+                blocks.append((module, adapter))
                 self._handles.append(module.register_forward_pre_hook(
                     self._block_pre_hook))
                 self._handles.append(module.register_forward_hook(
                     self._make_block_hook(name, adapter)))
-            elif not list(module.children()):
-                kind = leaf_kind(module)
-                if kind is not None:
-                    self._handles.append(module.register_forward_hook(
-                        self._make_leaf_hook(name, kind)))
+            elif not list(module.children()) and default_rule_name(
+                    module) is not None:
+                self._handles.append(module.register_forward_hook(
+                    self._make_leaf_hook(name)))
         # After the leaf hooks, so that those record the original output.
-        for module in self.root.modules():
-            adapter = block_adapter(module)
-            if adapter is not None:
-                self._handles.append(adapter.main_last(
-                    module).register_forward_hook(self._clone_hook))
+        for module, adapter in blocks:
+            self._handles.append(adapter.main_last(
+                module).register_forward_hook(self._clone_hook))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -179,11 +72,11 @@ class TapeRecorder:
         self._handles = []
         self._stack = []
 
-    def _make_leaf_hook(self, name: str, kind: str):
+    def _make_leaf_hook(self, name: str):
 
         def hook(module, inputs, output):
             self._stack[-1].append(
-                LayerRecord(module, kind, inputs[0], output, name))
+                LayerRecord(module, inputs[0], output, name))
 
         return hook
 
@@ -193,7 +86,7 @@ class TapeRecorder:
         return output.clone()
 
     def _block_pre_hook(self, module, inputs):
-        self._stack.append([])
+        self._stack.append(Tape())
 
     def _make_block_hook(self, name: str, adapter: BlockAdapter):
 
@@ -202,47 +95,15 @@ class TapeRecorder:
             last = adapter.main_last(module)
             shortcut_mod = adapter.shortcut(module)
             idx = max(i for i, r in enumerate(records) if r.module is last)
-            main = records[:idx + 1]
             rest = records[idx + 1:]
-            shortcut = [r for r in rest
-                        if _contains(shortcut_mod, r.module)]
-            post = [r for r in rest
-                    if not _contains(shortcut_mod, r.module)]
-            main_out = main[-1].output
-            shortcut_out = shortcut[-1].output if shortcut else inputs[0]
+            main = Tape(records[:idx + 1])
+            shortcut = Tape(r for r in rest
+                            if _contains(shortcut_mod, r.module))
+            post = Tape(r for r in rest
+                        if not _contains(shortcut_mod, r.module))
+            shortcut_out = shortcut.output() if shortcut else inputs[0]
             self._stack[-1].append(
-                ResidualRecord(module, main, shortcut, post, main_out,
+                ResidualRecord(module, main, shortcut, post, main.output(),
                                shortcut_out, name))
 
         return hook
-
-
-def unsupported_layers(root: nn.Module) -> List[Tuple[str, str]]:
-    """Leaf layers of ``root`` that have no LRP rule.
-
-    Args:
-        root: The encoder.
-
-    Returns:
-        ``(qualified name, type name)`` of every leaf module that is neither
-        a supported layer nor inside a supported residual block.
-    """
-    bad = []
-    for name, module in root.named_modules():
-        if list(module.children()):
-            continue
-        if leaf_kind(module) is None:
-            bad.append((name, type(module).__name__))
-    return bad
-
-
-def inplace_activations(root: nn.Module) -> List[str]:
-    """Names of leaf layers of ``root`` that work in place.
-
-    (Containers such as mmcv's ``ConvModule`` carry an ``inplace`` flag
-    that is only a default for their activation; the leaves decide.)
-    """
-    return [
-        name for name, m in root.named_modules()
-        if not list(m.children()) and getattr(m, 'inplace', False) is True
-    ]

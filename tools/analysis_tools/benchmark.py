@@ -13,9 +13,10 @@ machine only ratios within one run are comparable.
 Training step = data preprocessing + forward + backward + optimizer step
 (AdamW) on a batch of random images with random labels; inference = the
 model's ``predict`` (whole-image mode) on the same batch without gradients.
-Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA, and the peak
-resident set size of the child process on CPU (model, data and the
-interpreter included). FLOPs: one image of the same size, inference
+Peak memory is that of the step above the level before it
+(``mmseg_lrp.benchmark.time_steps``: ``torch.cuda.max_memory_allocated`` on
+CUDA; on CPU the peak resident set, from a second process in which freed
+tensors leave it at once). FLOPs: one image of the same size, inference
 forward (``mmseg_lrp.utils.flops.get_flops``: the unrolled-LRP model's
 encoder and all K heatmaps). ``--pixel-labelled N`` gives only the first N
 samples masks and the others image-level labels (all-255 masks), as in
@@ -24,13 +25,12 @@ semi-supervised batches, where the unrolled-LRP model decodes only the N.
 import argparse
 import json
 import os.path as osp
-import resource
-import time
 from typing import List, Optional
 
 import torch
 
-from mmseg_lrp.utils import run_in_fresh_process
+from mmseg_lrp.benchmark import (in_fresh_processes, random_batch,
+                                 ratio_table, seg_data_samples, time_steps)
 
 
 def parse_args():
@@ -65,64 +65,29 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
 
-    import mmseg_lrp  # noqa: F401
+    import mmseg_lrp  # noqa: F401 (registers)
     from mmseg.registry import MODELS
-    from mmseg.structures import SegDataSample
-    from mmengine.structures import LabelData, PixelData
+    from mmseg_lrp.apis import load_checked_checkpoint
     from mmseg_lrp.utils.flops import get_flops
 
     if args['threads']:
         torch.set_num_threads(args['threads'])
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    device = torch.device(args['device'])
-    model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device)
+    device = args['device']
+    model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
-    num_classes = model.decode_head.num_classes
-    h, w = args['shape']
-    g = torch.Generator().manual_seed(0)
-    meta = dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w))
+        load_checked_checkpoint(model, cfg, checkpoint)
+    model = revert_sync_batchnorm(model).to(device)
+    n = args['batch_size']
     n_pixel = args.get('pixel_labelled')
-    n_pixel = args['batch_size'] if n_pixel is None else n_pixel
-    samples = []
-    for i in range(args['batch_size']):
-        if i < n_pixel:
-            mask = torch.randint(0, num_classes, (1, h, w), generator=g)
-            samples.append(SegDataSample(metainfo=meta,
-                                         gt_sem_seg=PixelData(data=mask)))
-            continue
-        # image-level sample: all-ignore mask, multi-hot image labels
-        labels = (torch.rand(num_classes, generator=g) < 0.3).long()
-        labels[0] = 1
-        samples.append(SegDataSample(
-            metainfo=dict(meta, has_pixel_label=False),
-            gt_sem_seg=PixelData(data=torch.full((1, h, w), 255)),
-            gt_img_labels=LabelData(data=labels)))
-    batch = dict(
-        inputs=[
-            torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
-            for _ in range(args['batch_size'])
-        ],
-        data_samples=samples)
-    sync = (torch.cuda.synchronize
-            if device.type == 'cuda' else (lambda: None))
-    params = sum(p.numel() for p in model.parameters())
-    result = dict(config=config, params=params)
-
-    def timed(step) -> float:
-        for _ in range(args['warmup']):
-            step()
-        sync()
-        if device.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
-        start = time.perf_counter()
-        for _ in range(args['iters']):
-            step()
-        sync()
-        return (time.perf_counter() - start) / args['iters']
+    data = random_batch(n, n if n_pixel is None else n_pixel, args['shape'],
+                        model.decode_head.num_classes)
+    batch = dict(inputs=list(data['images']),
+                 data_samples=seg_data_samples(data))
+    result = dict(config=config,
+                  params=sum(p.numel() for p in model.parameters()))
 
     if 'train' in args['phases']:
         optim = build_optim_wrapper(
@@ -131,31 +96,24 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
         model.train()
 
         def train_step():
-            data = model.data_preprocessor(batch, True)
-            losses = model(**data, mode='loss')
-            loss, _ = model.parse_losses(losses)
-            optim.update_params(loss)
+            losses = model(**model.data_preprocessor(batch, True),
+                           mode='loss')
+            optim.update_params(model.parse_losses(losses)[0])
 
-        result['train_step_s'] = timed(train_step)
-        if device.type == 'cuda':
-            result['train_peak_mib'] = torch.cuda.max_memory_allocated() / 2**20
+        result['train_step_s'], result['train_peak_mib'] = time_steps(
+            train_step, args['iters'], args['warmup'], device)
     if 'infer' in args['phases']:
         model.eval()
 
         @torch.no_grad()
         def infer_step():
-            data = model.data_preprocessor(batch, False)
-            model(**data, mode='predict')
+            model(**model.data_preprocessor(batch, False), mode='predict')
 
-        result['infer_img_s'] = args['batch_size'] / timed(infer_step)
-        if device.type == 'cuda':
-            result['infer_peak_mib'] = torch.cuda.max_memory_allocated() / 2**20
-    if device.type == 'cpu':
-        # ru_maxrss is in KiB on Linux
-        result['peak_rss_mib'] = resource.getrusage(
-            resource.RUSAGE_SELF).ru_maxrss / 1024
+        seconds, result['infer_peak_mib'] = time_steps(
+            infer_step, args['iters'], args['warmup'], device)
+        result['infer_img_s'] = n / seconds
     # after the memory readings: counting builds a second model
-    result['flops'] = get_flops(cfg, (h, w), args['device'])['flops']
+    result['flops'] = get_flops(cfg, args['shape'], device)['flops']
     return result
 
 
@@ -180,38 +138,25 @@ def benchmark(configs: List[str],
     for i, config in enumerate(configs):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config {config!r} does not exist')
-        results.append(run_in_fresh_process(
-            _measure, config, checkpoints[i] if checkpoints else None,
-            kwargs))
+        ckpt = checkpoints[i] if checkpoints else None
+        results.append(in_fresh_processes(
+            _measure, config, ckpt, kwargs, device=kwargs['device'],
+            memory_args=(config, ckpt, dict(kwargs, iters=1))))
     return results
 
 
 def format_table(results: List[dict]) -> str:
     """A markdown table with values and ratios to the first row."""
+    rows = [dict(r, gflops=r['flops'] / 1e9, mparams=r['params'] / 1e6)
+            for r in results]
     cols = [('train_step_s', 'train step (s)', '{:.4f}'),
             ('infer_img_s', 'inference (img/s)', '{:.3g}'),
             ('train_peak_mib', 'train peak (MiB)', '{:.0f}'),
             ('infer_peak_mib', 'infer peak (MiB)', '{:.0f}'),
-            ('peak_rss_mib', 'peak RSS (MiB)', '{:.0f}'),
-            ('flops', 'GFLOPs (1 image)', '{:.3f}'),
-            ('params', 'params (M)', None)]
-    scale = dict(flops=1e-9)  # shown in other units than measured
-    cols = [c for c in cols if c[0] in results[0]]
-    head = ['config'] + [c[1] for c in cols]
-    lines = ['| ' + ' | '.join(head) + ' |',
-             '|' + '---|' * len(head)]
-    base = results[0]
-    for r in results:
-        cells = [osp.basename(r['config'])]
-        for key, _, fmt in cols:
-            if key == 'params':
-                cells.append(f'{r[key] / 1e6:.2f}')
-                continue
-            ratio = r[key] / base[key] if base[key] else float('nan')
-            value = r[key] * scale.get(key, 1)
-            cells.append(f'{fmt.format(value)} ({ratio:.2f}x)')
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+            ('gflops', 'GFLOPs (1 image)', '{:.3f}'),
+            ('mparams', 'params (M)', '{:.2f}')]
+    return ratio_table(rows, 'config',
+                       [c for c in cols if c[0] in rows[0]])
 
 
 def main():

@@ -13,6 +13,8 @@ peak memory is its own), with ratios to the original schedule:
   and decoder and a backward through both.
 
 All three compute the same gradients (tested in tests/test_benchmark_lrp.py).
+Times and speed-ups (in brackets: ref / value) and memory ratios (value /
+ref) are to the original schedule.
 Inference: time per image of the one-pass decoder vs the per-class loop of
 the original decoder.
 
@@ -23,64 +25,24 @@ the original decoder.
 import argparse
 import json
 import os
-import time
 from typing import Dict, List
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from mmseg_lrp.utils import run_in_fresh_process
-
-
-def _mmseg_lrp():
-    import mmseg_lrp  # noqa: F401
-    from mmseg_lrp.lrp import LRPPropagator
-    from mmseg_lrp.lrp.tape import LayerRecord
-    return LRPPropagator, LayerRecord
-
-
-def make_recomputing_propagator(epsilon: float):
-    """The original decoder: every layer recomputes its forward output from
-    its input (conv/linear with the layer's weights, BN as its affine map
-    from the batch or running statistics) instead of using stored outputs.
-    """
-    LRPPropagator, LayerRecord = _mmseg_lrp()
-
-    class RecomputingPropagator(LRPPropagator):
-
-        def step(self, rec, R, select, weights=None):
-            if isinstance(rec, LayerRecord) and rec.kind in ('conv', 'linear',
-                                                              'bn'):
-                m = rec.module
-                x = rec.input
-                if rec.kind == 'conv':
-                    z = F.conv2d(x, m.weight, m.bias, m.stride, m.padding,
-                                 m.dilation, m.groups)
-                elif rec.kind == 'linear':
-                    z = F.linear(x, m.weight, m.bias)
-                else:
-                    use_batch = m.training or m.running_var is None
-                    mean = x.mean((0, 2, 3)) if use_batch else m.running_mean
-                    var = (x.var((0, 2, 3), unbiased=False)
-                           if use_batch else m.running_var)
-                    shape = (1, -1, 1, 1)
-                    z = (x - mean.view(shape)) * torch.rsqrt(
-                        var.view(shape) + m.eps)
-                    if m.weight is not None:
-                        z = z * m.weight.view(shape) + m.bias.view(shape)
-                rec = LayerRecord(m, rec.kind, x, z, rec.name)
-            return super().step(rec, R, select, weights)
-
-    return RecomputingPropagator(epsilon)
+from mmseg_lrp.benchmark import (in_fresh_processes, normalized,
+                                 original_backward, original_inference,
+                                 random_batch, ratio_table, seg_data_samples,
+                                 time_steps)
 
 
 def build_model(config: str, num_classes: int, device: str):
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
+
+    import mmseg_lrp  # noqa: F401 (registers)
     from mmseg.registry import MODELS
-    _mmseg_lrp()
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     cfg.model.decode_head.num_classes = num_classes
@@ -92,23 +54,11 @@ def build_model(config: str, num_classes: int, device: str):
 
 def make_batch(n: int, labelled: int, shape, num_classes: int, device: str,
                dtype=torch.float32):
-    """Preprocessed inputs and data samples; the first ``labelled`` samples
-    carry random pixel labels, the others an all-ignore mask."""
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    g = torch.Generator().manual_seed(0)
-    h, w = shape
-    samples = []
-    for i in range(n):
-        seg = (torch.randint(0, num_classes, (1, h, w), generator=g)
-               if i < labelled else torch.full((1, h, w), 255))
-        samples.append(
-            SegDataSample(
-                metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                              pad_shape=(h, w)),
-                gt_sem_seg=PixelData(data=seg.to(device))))
-    inputs = torch.randn((n, 3, h, w), generator=g, dtype=dtype).to(device)
-    return inputs, samples
+    """Network inputs and data samples of the shared synthetic batch
+    (:func:`mmseg_lrp.benchmark.random_batch`)."""
+    batch = random_batch(n, labelled, shape, num_classes)
+    return (normalized(batch['images'], dtype).to(device),
+            seg_data_samples(batch, device))
 
 
 def loss_one_pass(model, inputs, samples) -> Tensor:
@@ -117,69 +67,28 @@ def loss_one_pass(model, inputs, samples) -> Tensor:
     return loss
 
 
-def backward_original(model, inputs, samples,
-                      propagator=None) -> Dict[str, float]:
-    """One training step's backward in the original code's schedule.
+def record(model, inputs):
+    """Encoder + classifier forward; their tape."""
+    feats = model.extract_feat(inputs)
+    model.decode_head.classify(feats)
+    return feats.tape
 
-    Returns the loss terms. Gradients accumulate in the model's ``.grad``.
-    """
+
+def backward_original(model, inputs, samples) -> Dict[str, float]:
+    """One training step's backward in the original code's schedule
+    (:func:`mmseg_lrp.benchmark.original_backward`) on the plugin's model
+    and loss. Gradients accumulate in the model's ``.grad``."""
     head = model.decode_head
-    prop = propagator or make_recomputing_propagator(
-        head.propagator.epsilon)
     seg_label = head._stack_batch_gt(samples).squeeze(1)
     cls_label, cls_valid = head.image_labels(samples)
-    K = head.num_classes
-
-    def decode_class(feats, logits, pooled, k):
-        # the whole batch, one class, layers recomputing their forward
-        return _single_class(prop, head, feats, logits, pooled, k)
-
-    # 1. detached pass: all classes, whole batch, Python loop
-    with torch.no_grad():
-        feats = model.extract_feat(inputs)
-        logits, pooled = head.classify(feats)
-        H = torch.cat([decode_class(feats, logits, pooled, k)
-                       for k in range(K)], 1)
-    H.requires_grad_(True)
-    losses = head.loss_decode(logits, cls_label, H, seg_label, cls_valid)
-    (grad_H, ) = torch.autograd.grad(losses['loss_seg'], H)
-    # 2. per class: forward through encoder and decoder, backward through both
-    for k in range(K):
-        feats = model.extract_feat(inputs)
-        logits, pooled = head.classify(feats)
-        H_k = decode_class(feats, logits, pooled, k)
-        total = (H_k * grad_H[:, k:k + 1]).sum()
-        if k == 0:
-            total = total + head.loss_decode(logits, cls_label, None, None,
-                                             cls_valid)['loss_cls']
-        total.backward()
-    return {k: v.item() for k, v in losses.items()}
-
-
-def _single_class(prop, head, feats, logits, pooled, k: int) -> Tensor:
-    """Heatmap ``(N, 1, H, W)`` of class ``k`` for the whole batch."""
-    R = prop.start(feats[-1], pooled, logits, head.pool,
-                   head.conv_seg.weight.flatten(1),
-                   torch.tensor([k], device=logits.device), lambda t: t)
-    R = prop.backward(feats.tape, R, lambda t: t)
-    return R.sum(2).transpose(0, 1)
-
-
-def _rss_mib(field: str) -> float:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1]) / 1024
-    return float('nan')
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')  # resets VmHWM to the current RSS (Linux >= 4.0)
-        return True
-    except OSError:
-        return False
+    loss_seg, loss_cls = original_backward(
+        lambda: record(model, inputs), head.num_classes,
+        lambda H, logits: head.loss_decode(logits, cls_label, H, seg_label,
+                                           cls_valid)['loss_seg'],
+        lambda logits: head.loss_decode(logits, cls_label, None, None,
+                                        cls_valid)['loss_cls'],
+        head.propagator)
+    return dict(loss_seg=loss_seg.item(), loss_cls=loss_cls.item())
 
 
 def measure(schedule: str, args: dict) -> dict:
@@ -197,8 +106,6 @@ def measure(schedule: str, args: dict) -> dict:
     inputs, samples = make_batch(args['batch_size'], args['labelled'],
                                  args['shape'], args['num_classes'], device)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-6)
-    sync = torch.cuda.synchronize if device.startswith('cuda') else (
-        lambda: None)
     result = dict(schedule=schedule)
 
     def train_step():
@@ -210,89 +117,43 @@ def measure(schedule: str, args: dict) -> dict:
             loss_one_pass(model, inputs, samples).backward()
         optim.step()
 
+    @torch.no_grad()
     def infer_step():
         model.eval()
-        with torch.no_grad():
-            if schedule == 'original':
-                feats = model.extract_feat(inputs)
-                logits, pooled = head.classify(feats)
-                prop = make_recomputing_propagator(head.propagator.epsilon)
-                torch.cat([_single_class(prop, head, feats, logits, pooled,
-                                         k) for k in range(head.num_classes)],
-                          1)
-            else:
-                model(inputs, mode='tensor')
+        if schedule == 'original':
+            original_inference(record(model, inputs), head.num_classes,
+                               head.propagator)
+        else:
+            model(inputs, mode='tensor')
 
-    for phase, step in (('train', train_step), ('infer', infer_step)):
-        if phase == 'infer' and schedule.startswith('memory-bounded'):
-            continue  # same inference as one-pass
-        for _ in range(args['warmup']):
-            step()
-        sync()
-        if device.startswith('cuda'):
-            torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated()
-        else:
-            _reset_peak_rss()
-            base = _rss_mib('VmRSS')
-        start = time.perf_counter()
-        for _ in range(args['iters']):
-            step()
-        sync()
-        elapsed = (time.perf_counter() - start) / args['iters']
-        if device.startswith('cuda'):
-            peak = (torch.cuda.max_memory_allocated() - base) / 2**20
-        else:
-            peak = _rss_mib('VmHWM') - base
-        if phase == 'train':
-            result.update(train_step_s=elapsed, train_peak_mib=peak)
-        else:
-            result.update(infer_s_per_img=elapsed / args['batch_size'],
-                          infer_peak_mib=peak)
+    t, m = time_steps(train_step, args['iters'], args['warmup'], device)
+    result.update(train_step_s=t, train_peak_mib=m)
+    if not schedule.startswith('memory-bounded'):  # else as one-pass
+        t, m = time_steps(infer_step, args['iters'], args['warmup'], device)
+        result.update(infer_s_per_img=t / args['batch_size'],
+                      infer_peak_mib=m)
     return result
 
 
 def run(schedules: List[str], **args) -> List[dict]:
-    """Measure each schedule in fresh processes.
-
-    Times come from a process with the default allocator. On CPU the peak
-    memory comes from a second process in which glibc's mmap threshold is
-    fixed (``MALLOC_MMAP_THRESHOLD_``), so that every large tensor goes back
-    to the OS when freed and the peak RSS follows the live tensors (by
-    default the threshold grows after frees and freed memory stays in the
-    RSS); that setting slows allocation, hence the separate timing run.
+    """Measure each schedule in fresh processes (times and, on CPU, memory
+    from separate ones, see :func:`mmseg_lrp.benchmark.in_fresh_processes`).
     """
-    results = []
-    for schedule in schedules:
-        res = run_in_fresh_process(measure, schedule, args)
-        if not args['device'].startswith('cuda'):
-            mem = run_in_fresh_process(
-                measure, schedule, dict(args, iters=1),
-                env={'MALLOC_MMAP_THRESHOLD_': str(1 << 16)})
-            for key in ('train_peak_mib', 'infer_peak_mib'):
-                if key in mem:
-                    res[key] = mem[key]
-        results.append(res)
-    return results
+    return [
+        in_fresh_processes(measure, schedule, args, device=args['device'],
+                           memory_args=(schedule, dict(args, iters=1)))
+        for schedule in schedules
+    ]
 
 
 def format_table(results: List[dict], ref: str = 'original') -> str:
-    base = next(r for r in results if r['schedule'] == ref)
-    lines = [
-        '| schedule | train step (s) | speed-up | step peak memory (MiB) | '
-        'memory vs original | inference (s/img) | inference speed-up |',
-        '|---|---|---|---|---|---|---|'
-    ]
-    for r in results:
-        inf = r.get('infer_s_per_img')
-        lines.append(
-            f'| {r["schedule"]} | {r["train_step_s"]:.3f} | '
-            f'{base["train_step_s"] / r["train_step_s"]:.2f}x | '
-            f'{r["train_peak_mib"]:.0f} | '
-            f'{r["train_peak_mib"] / base["train_peak_mib"]:.2f}x | ' +
-            (f'{inf:.3f} | {base["infer_s_per_img"] / inf:.2f}x |'
-             if inf else '(as one-pass) | |'))
-    return '\n'.join(lines)
+    ref_index = [r['schedule'] for r in results].index(ref)
+    return ratio_table(
+        results, 'schedule',
+        [('train_step_s', 'train step (s)', '{:.3f}'),
+         ('train_peak_mib', 'step peak memory (MiB)', '{:.0f}'),
+         ('infer_s_per_img', 'inference (s/img)', '{:.3f}')],
+        ref=ref_index, inverse=('train_step_s', 'infer_s_per_img'))
 
 
 def parse_args():

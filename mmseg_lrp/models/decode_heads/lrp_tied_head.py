@@ -9,9 +9,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from mmseg_lrp.lrp import LRPPropagator
-from mmseg_lrp.lrp.rules import synced_bn
-from mmseg_lrp.lrp.tape import Record, ResidualRecord
+from mmseg_lrp.lrp import CLASSIFIER, LRPPropagator, Tape, select_rows
 from ..utils.image_labels import batch_image_labels
 
 
@@ -19,37 +17,10 @@ class LRPFeatures(tuple):
     """Encoder outputs (a tuple, as mmseg expects) carrying the tape of the
     forward call that produced them."""
 
-    def __new__(cls, feats: Sequence[Tensor], tape: List[Record]):
+    def __new__(cls, feats: Sequence[Tensor], tape: Tape):
         obj = super().__new__(cls, feats)
         obj.tape = tape
         return obj
-
-
-def _fp32(t: Tensor) -> Tensor:
-    """Half-precision tensors (AMP) as float32; others unchanged."""
-    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
-
-
-def _tape_output(tape: List[Record]) -> Tensor:
-    last = tape[-1]
-    if isinstance(last, ResidualRecord):
-        return last.post[-1].output if last.post else None
-    return last.output
-
-
-def _needs_all_ranks(tape: List[Record]) -> bool:
-    """Whether decoding involves collective ops (SyncBN under DDP)."""
-
-    def walk(records):
-        for r in records:
-            if synced_bn(r.module):
-                return True
-            if any(walk(getattr(r, k, ()) or ())
-                   for k in ('main', 'shortcut', 'post')):
-                return True
-        return False
-
-    return walk(tape)
 
 
 @MODELS.register_module()
@@ -68,8 +39,10 @@ class LRPTiedHead(BaseDecodeHead):
         in_channels: Channels of the encoder's last feature map.
         num_classes: K, background included.
         epsilon: LRP-epsilon stabilizer (1e-8: effectively LRP-0).
-        conv_rules: Per-layer-group conv rules, see :class:`LRPPropagator`
-            (default: LRP-epsilon everywhere).
+        conv_rules: Rules for layer groups by name, first match wins,
+            e.g. ``[dict(layers='*', type='zplus')]`` (see
+            :class:`~mmseg_lrp.lrp.RuleMap`; default: each layer type's
+            registered rule, LRP-epsilon for conv layers).
         class_chunk: Decode this many classes at a time (default: all K in
             one pass).
         use_checkpoint: Memory-bounded exact mode: each class chunk is
@@ -126,7 +99,8 @@ class LRPTiedHead(BaseDecodeHead):
         if class_chunk is not None and not 0 < class_chunk:
             raise ValueError(f'class_chunk must be > 0, got {class_chunk}')
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.propagator = LRPPropagator(epsilon, conv_rules)
+        self.propagator = LRPPropagator(epsilon, conv_rules,
+                                        'decode_head.conv_rules')
         self.class_chunk = class_chunk
         self.use_checkpoint = use_checkpoint
         self.tie = tie
@@ -168,18 +142,35 @@ class LRPTiedHead(BaseDecodeHead):
         return {k.replace('__', '.'): v for k, v in self.untied.items()}
 
     # -- forward -------------------------------------------------------------
-    def classify(self, inputs: LRPFeatures) -> Tuple[Tensor, Tensor]:
-        """Image-level logits ``(N, K)`` and pooled features ``(N, C)``."""
+    def classify(self, inputs: Sequence[Tensor]) -> Tensor:
+        """Image-level logits ``(N, K)``.
+
+        On :class:`LRPFeatures` the classifier (pool, ``conv_seg``) is
+        recorded on their tape, once: later calls return the recorded
+        logits.
+        """
         feat = inputs[-1]
+        tape = getattr(inputs, 'tape', None)
+        if tape is not None and tape.has_classifier():
+            return tape.output().flatten(1)
         if feat.shape[1] != self.in_channels:
             raise ValueError(
                 f'LRPTiedHead(in_channels={self.in_channels}) got encoder '
                 f'features with {feat.shape[1]} channels: set '
                 f'decode_head.in_channels={feat.shape[1]}')
         pooled = self.pool(feat)
-        return self.conv_seg(pooled).flatten(1), pooled.flatten(1)
+        logits = self.conv_seg(pooled)
+        if tape is not None:
+            if tape.output() is not feat:
+                raise RuntimeError(
+                    "the encoder's last output is not the output of its "
+                    'last recorded layer: out_indices must include the last '
+                    'stage')
+            tape.record(self.pool, feat, pooled, CLASSIFIER + 'pool')
+            tape.record(self.conv_seg, pooled, logits, CLASSIFIER + 'fc')
+        return logits.flatten(1)
 
-    def decode(self, inputs: LRPFeatures, logits: Tensor, pooled: Tensor,
+    def decode(self, inputs: LRPFeatures,
                index: Optional[Tensor] = None) -> Tensor:
         """Heatmaps ``(n, K, H, W)`` of the samples in ``index`` (all if
         None), computed in fp32 even under AMP."""
@@ -188,24 +179,15 @@ class LRPTiedHead(BaseDecodeHead):
             raise RuntimeError(
                 'LRPTiedHead needs the tape of the encoder forward pass: use '
                 'it with LRPEncoderDecoder')
-        feat = inputs[-1]
-        if _tape_output(tape) is not feat:
-            raise RuntimeError(
-                "the encoder's last output is not the output of its last "
-                'recorded layer: out_indices must include the last stage')
-
-        def select(t: Tensor) -> Tensor:
-            return _fp32(t if index is None else t.index_select(0, index))
-
-        device_type = feat.device.type
-        with torch.autocast(device_type=device_type, enabled=False):
+        self.classify(inputs)
+        with torch.autocast(device_type=inputs[-1].device.type,
+                            enabled=False):
             heat = self.propagator.heatmaps(
-                tape, feat, pooled, logits, self.pool,
-                _fp32(self.conv_seg.weight.flatten(1)),
+                tape,
+                select=select_rows(index, fp32=True),
                 class_chunk=self.class_chunk,
                 use_checkpoint=self.use_checkpoint,
-                weights=self._decoder_weights(),
-                select=select)
+                weights=self._decoder_weights())
         if self.heatmap_scale == 'pixels':
             heat = heat * float(heat.shape[-2] * heat.shape[-1])
         elif self.heatmap_scale != 1:
@@ -216,8 +198,7 @@ class LRPTiedHead(BaseDecodeHead):
 
     def forward(self, inputs: LRPFeatures) -> Tensor:
         """Segmentation logits (the K heatmaps) of every sample."""
-        logits, pooled = self.classify(inputs)
-        return self.decode(inputs, logits, pooled)
+        return self.decode(inputs)
 
     # -- training ------------------------------------------------------------
     def image_labels(self, batch_data_samples: SampleList
@@ -238,20 +219,20 @@ class LRPTiedHead(BaseDecodeHead):
             if s.metainfo.get('has_pixel_label', True) is False:
                 has_pixels[i] = False
         index = has_pixels.nonzero().flatten()
-        logits, pooled = self.classify(inputs)
+        logits = self.classify(inputs)
         cls_label, cls_valid = self.image_labels(batch_data_samples)
         heat = None
         if len(index):
-            heat = self.decode(inputs, logits, pooled, index)
+            heat = self.decode(inputs, index)
         losses = self.loss_decode(
             logits, cls_label, heat,
             seg_label.index_select(0, index) if len(index) else None,
             cls_valid)
-        if heat is None and _needs_all_ranks(inputs.tape):
+        if heat is None and inputs.tape.needs_all_ranks():
             # SyncBN's LRP rule gathers statistics from every rank: take
             # part with one sample whose segmentation loss weighs nothing
             losses['loss_seg'] = losses['loss_seg'] + self.decode(
-                inputs, logits, pooled,
+                inputs,
                 index=torch.zeros(1, dtype=torch.long,
                                   device=logits.device)).sum() * 0
         if heat is None:

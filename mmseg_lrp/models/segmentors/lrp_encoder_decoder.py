@@ -7,9 +7,9 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
-from mmseg_lrp.lrp import TapeRecorder
+from mmseg_lrp.lrp import TapeRecorder, check_encoder
 from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
-from ..utils import attach_img_logits, batch_img_metas, check_lrp_backbone
+from ..utils import attach_img_logits, batch_img_metas
 
 
 @MODELS.register_module()
@@ -31,7 +31,7 @@ class LRPEncoderDecoder(EncoderDecoder):
         decode_head: An :class:`LRPTiedHead` config.
         inplace_act: ``'error'`` (default) or ``'disable'``: what to do with
             in-place activations in the backbone (see
-            :func:`check_lrp_backbone`).
+            :func:`mmseg_lrp.lrp.check_encoder`).
         neck: Not supported (must be None).
         Others: as :class:`EncoderDecoder`.
     """
@@ -68,7 +68,7 @@ class LRPEncoderDecoder(EncoderDecoder):
         if not isinstance(self.decode_head, LRPTiedHead):
             raise TypeError('LRPEncoderDecoder needs decode_head of type '
                             f'LRPTiedHead, got {type(self.decode_head)}')
-        check_lrp_backbone(self.backbone, inplace_act)
+        check_encoder(self.backbone, inplace_act)
         if not self.decode_head.tie:
             self.decode_head.build_untied(self.backbone)
 
@@ -98,12 +98,10 @@ class LRPEncoderDecoder(EncoderDecoder):
         head = self.decode_head
         if self.test_cfg.get('mode', 'whole') == 'whole':
             feats = self.extract_feat(inputs)
-            logits, pooled = head.classify(feats)
-            seg_logits = head.predict_by_feat(
-                head.decode(feats, logits, pooled), metas)
+            logits = head.classify(feats)
+            seg_logits = head.predict_by_feat(head.decode(feats), metas)
         else:
             seg_logits = self.inference(inputs, metas)
-            logits, _ = head.classify(
-                LRPFeatures(self.backbone(inputs), []))
+            logits = head.classify(self.backbone(inputs))
         return attach_img_logits(
             self.postprocess_result(seg_logits, data_samples), logits)

@@ -1,0 +1,239 @@
+"""LRP rules as pure functions: the arithmetic behind the rule objects.
+
+The rule classes in :mod:`.rules` decide which of these applies to a layer
+and with which parameters; the functions here only compute.
+
+Shapes: a record's tensors have the batch first, ``(N, ...)``; relevance
+carries the classes in front, ``(K, N, ...)``, so every class-independent term
+(``z``, ``a``, ratios, pooling indices) is computed once and broadcast over
+the classes. All rules are linear in the relevance and differentiable w.r.t.
+the encoder's weights and activations (the decoder is *tied*: it uses the
+encoder's own weight tensors).
+
+Notation (see docs): ``a`` layer input, ``z`` layer output (pre-activation,
+bias included), ``R`` relevance at the output.
+"""
+from typing import Callable, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn.modules.utils import _pair
+
+Select = Callable[[Tensor], Tensor]
+
+
+def stabilize(z: Tensor, eps: float) -> Tensor:
+    """``z + eps * sign(z)`` with ``sign(0) = 1``: never divides by 0."""
+    return z + eps * torch.where(z >= 0, 1.0, -1.0).to(z.dtype)
+
+
+def _fold(r: Tensor) -> Tensor:
+    return r.flatten(0, 1)
+
+
+def _unfold(r: Tensor, k: int) -> Tensor:
+    return r.unflatten(0, (k, -1))
+
+
+def conv_transpose(s: Tensor, weight: Tensor, module,
+                   in_shape: torch.Size) -> Tensor:
+    """``W^T s`` of a conv layer: the adjoint of ``module``'s convolution.
+
+    Args:
+        s: ``(K, N, C_out, h, w)``.
+        weight: Weight of the convolution (possibly modified, e.g. ``W+``).
+        module: The ``nn.Conv2d`` (stride, padding, dilation, groups).
+        in_shape: Shape of the layer input ``(N, C_in, H, W)``.
+
+    Returns:
+        ``(K, N, C_in, H, W)``.
+    """
+    stride, padding = _pair(module.stride), _pair(module.padding)
+    dilation, ks = _pair(module.dilation), weight.shape[-2:]
+    out_pad = tuple(
+        in_shape[2 + i] - ((s.shape[3 + i] - 1) * stride[i] - 2 * padding[i]
+                           + dilation[i] * (ks[i] - 1) + 1) for i in range(2))
+    c = F.conv_transpose2d(_fold(s), weight, None, stride, padding, out_pad,
+                           module.groups, dilation)
+    return _unfold(c, s.shape[0])
+
+
+def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
+                 eps: float) -> Tensor:
+    """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``.
+
+    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy.
+    """
+    s = R / stabilize(z, eps)
+    return a * conv_transpose(s, weight, module, a.shape)
+
+
+def conv(module, a: Tensor, weight: Tensor) -> Tensor:
+    return F.conv2d(a, weight, None, module.stride, module.padding,
+                    module.dilation, module.groups)
+
+
+def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
+                    alpha: float, beta: float, eps: float) -> Tensor:
+    """LRP-alpha-beta for ``nn.Conv2d`` (``alpha=1, beta=0`` is z-plus).
+
+    Positive contributions ``a+ W+ + a- W-`` get ``alpha * R``, negative ones
+    ``a+ W- + a- W+`` get ``-beta * R``; the bias takes no relevance.
+    """
+    ap, an = a.clamp(min=0), a.clamp(max=0)
+    wp, wn = weight.clamp(min=0), weight.clamp(max=0)
+    # After a ReLU the input has no negative part: its two terms are exactly
+    # zero (values and gradients), so they are not computed.
+    signed = bool((a < 0).any())
+
+    def part(a1, w1, a2, w2):
+        z = conv(module, a1, w1)
+        if signed:
+            z = z + conv(module, a2, w2)
+        s = R / stabilize(z, eps)
+        out = a1 * conv_transpose(s, w1, module, a.shape)
+        if signed:
+            out = out + a2 * conv_transpose(s, w2, module, a.shape)
+        return out
+
+    out = alpha * part(ap, wp, an, wn)
+    if beta:
+        out = out - beta * part(ap, wn, an, wp)
+    return out
+
+
+def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
+                   eps: float) -> Tensor:
+    """LRP-epsilon for a linear map: ``R_in = a * (R / (z + eps)) W``."""
+    s = R / stabilize(z, eps)
+    return a * torch.matmul(s, weight)
+
+
+def synced_bn(module) -> bool:
+    """Whether a BN layer normalises with statistics of all ranks."""
+    return (isinstance(module, torch.nn.SyncBatchNorm)
+            and torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1)
+
+
+def _global_var(x: Tensor, dims) -> Tensor:
+    """Biased variance over all ranks' batches, as SyncBatchNorm computes
+    it; differentiable (autograd-aware all_reduce), so gradients reach
+    every rank's input as SyncBatchNorm's own backward does."""
+    from torch.distributed.nn.functional import all_reduce
+    n = x.new_tensor([x.numel() / x.shape[1]])
+    stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), n]))
+    c = x.shape[1]
+    total = stats[2 * c]
+    mean = stats[:c] / total
+    return stats[c:2 * c] / total - mean * mean
+
+
+def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
+               R: Tensor, eps: float, select: Select) -> Tensor:
+    """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
+
+    ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
+    statistics if the forward used them (train mode; for SyncBatchNorm under
+    DDP the statistics of all ranks' batches, gathered as SyncBatchNorm
+    does, so every rank must take part), else from the running statistics.
+    The BN module is never re-run (its running statistics stay untouched).
+
+    Args:
+        module: The BN layer.
+        gamma: The decoder's scale (the module's own weight, or a copy).
+        x: Its full-batch input (batch statistics need the whole batch).
+        y: Its full-batch output.
+        R: ``(K, n, C, H, W)`` relevance for the selected samples.
+        eps: Stabilizer of the division by ``y``.
+        select: Picks the decoded samples from a full-batch tensor.
+    """
+    use_batch = module.training or not module.track_running_stats \
+        or module.running_var is None
+    if use_batch:
+        dims = [0] + list(range(2, x.dim()))
+        if synced_bn(module):
+            var = _global_var(x, dims)
+        else:
+            var = x.var(dim=dims, unbiased=False)
+    else:
+        var = module.running_var
+    scale = torch.rsqrt(var + module.eps)
+    if gamma is not None:
+        scale = scale * gamma
+    shape = (1, -1) + (1, ) * (x.dim() - 2)
+    return select(x) * scale.view(shape) * R / stabilize(select(y), eps)
+
+
+def max_pool(module, a: Tensor, R: Tensor) -> Tensor:
+    """Winner-take-all for ``nn.MaxPool2d``; shared argmaxes are summed.
+
+    Indices are recomputed from the stored input with the module's own
+    settings (the same kernel as the forward pass, so the same argmax).
+    """
+    if module.return_indices:
+        raise NotImplementedError('MaxPool2d(return_indices=True)')
+    _, idx = F.max_pool2d(a, module.kernel_size, module.stride,
+                          module.padding, module.dilation, module.ceil_mode,
+                          return_indices=True)
+    k = R.shape[0]
+    flat_idx = idx.flatten(2).unsqueeze(0).expand(k, -1, -1, -1)
+    out = R.new_zeros((k, ) + a.shape[:2] + (a.shape[2] * a.shape[3], ))
+    out = out.scatter_add(3, flat_idx, R.flatten(3))
+    return out.view((k, ) + tuple(a.shape))
+
+
+def _tiling_pool(module, in_shape: torch.Size) -> Optional[tuple]:
+    """``(kh, kw, divisor)`` if ``module`` averages non-overlapping tiles
+    that cover its input exactly, else None."""
+    h, w = in_shape[-2:]
+    if isinstance(module, nn.AdaptiveAvgPool2d):
+        oh, ow = _pair(module.output_size)
+        oh, ow = oh or h, ow or w
+        if h % oh or w % ow:
+            return None
+        kh, kw = h // oh, w // ow
+        return kh, kw, kh * kw
+    if isinstance(module, nn.AvgPool2d):
+        (kh, kw), stride = _pair(module.kernel_size), _pair(
+            module.stride or module.kernel_size)
+        if (kh, kw) != stride or _pair(module.padding) != (0, 0) or \
+                h % kh or w % kw:
+            return None
+        return kh, kw, module.divisor_override or kh * kw
+    return None
+
+
+def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
+    """LRP-0 of a (adaptive) average pooling: ``R_in = a * P^T (R / z)``.
+
+    ``P^T`` is the adjoint of the linear pooling map: in closed form for
+    pooling over non-overlapping tiles (global average pooling included;
+    traceable, e.g. by the FLOP counter), else as the pooling's
+    vector-Jacobian product (exact for a linear map, any settings).
+    """
+    s = R / stabilize(z, eps)
+    tiles = _tiling_pool(module, a.shape)
+    if tiles is not None:
+        kh, kw, divisor = tiles
+        c = s.repeat_interleave(kh, -2).repeat_interleave(kw, -1) / divisor
+        return a * c
+    with torch.enable_grad():
+        probe = torch.zeros((s.shape[0] * a.shape[0], ) + a.shape[1:],
+                            dtype=s.dtype, device=s.device,
+                            requires_grad=True)
+        (c, ) = torch.autograd.grad(module(probe), probe, _fold(s),
+                                    create_graph=torch.is_grad_enabled()
+                                    or s.requires_grad)
+    return a * _unfold(c, s.shape[0])
+
+
+def residual_split(m: Tensor, s: Tensor, R: Tensor,
+                   eps: float) -> tuple:
+    """Proportional split at ``t = m + s``: ``R_m = m/t R``, ``R_s = s/t R``.
+    """
+    t = stabilize(m + s, eps)
+    return m / t * R, s / t * R

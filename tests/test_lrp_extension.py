@@ -1,0 +1,179 @@
+"""Extending the LRP core: a new rule is one class plus one registration, a
+new layer type one registration; the core stands alone (torch only).
+
+Oracles: LRP-0 equals gradient x input for piecewise-linear networks
+through the origin (LeakyReLU included); LRP-gamma at gamma = 0 is LRP-0,
+and for gamma > 0 it conserves relevance in a bias-free network.
+"""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn as nn
+
+from conftest import ROOT
+from mmseg_lrp.lrp import (CLASSIFIER, LayerRecord, LRPPropagator, Rule,
+                           RuleMap, TapeRecorder, check_encoder,
+                           register_layer, register_rule, rules,
+                           unsupported_layers)
+from mmseg_lrp.lrp import functional as F_
+
+
+@pytest.fixture
+def registry():
+    """Restore the rule and layer registries after the test."""
+    saved = (dict(rules.RULES), dict(rules.LAYER_RULES),
+             {k: v.layer_types for k, v in rules.RULES.items()})
+    yield
+    rules.RULES.clear()
+    rules.RULES.update(saved[0])
+    rules.LAYER_RULES.clear()
+    rules.LAYER_RULES.update(saved[1])
+    for k, types in saved[2].items():
+        rules.RULES[k].layer_types = types
+
+
+def net(act=nn.ReLU, bias=True):
+    torch.manual_seed(0)
+    enc = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1, bias=bias), act(),
+        nn.MaxPool2d(2), nn.Conv2d(8, 12, 3, padding=1, bias=bias), act(),
+        nn.Conv2d(12, 16, 3, stride=2, padding=1, bias=bias), act())
+    return (enc.double(), nn.AdaptiveAvgPool2d(1),
+            nn.Linear(16, 5, bias=bias).double())
+
+
+def heatmaps(enc, pool, fc, x, rules_cfg=(), epsilon=1e-12):
+    with TapeRecorder(enc) as rec:
+        feat = enc(x)
+    tape = rec.tape
+    pooled = tape.record(pool, feat, pool(feat), CLASSIFIER + 'pool')
+    logits = tape.record(fc, pooled.flatten(1), fc(pooled.flatten(1)),
+                         CLASSIFIER + 'fc')
+    return LRPPropagator(epsilon, rules_cfg).heatmaps(tape), logits
+
+
+def grad_x_input(enc, pool, fc, x):
+    x = x.clone().requires_grad_(True)
+    z = fc(pool(enc(x)).flatten(1))
+    return torch.stack([
+        (torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)[0] *
+         x).sum(1) for k in range(z.shape[1])
+    ], 1)
+
+
+def register_toy_gamma():
+    """The docs' worked example (docs/model.md): LRP-gamma for conv."""
+
+    @register_rule('toy_gamma', supports=(nn.Conv2d, ))
+    class Gamma(Rule):
+
+        def __init__(self, gamma: float = 0.25) -> None:
+            if gamma < 0:
+                raise ValueError(f'gamma must be >= 0, got {gamma}')
+            self.gamma = gamma
+
+        def __call__(self, rec, R, ctx):
+            w = ctx.weight(rec)
+            w = w + self.gamma * w.clamp(min=0)
+            a = ctx.select(rec.input)
+            z = F_.conv(rec.module, a, w)  # the bias takes no relevance
+            return F_.conv_epsilon(rec.module, w, a, z, R, ctx.epsilon)
+
+    return Gamma
+
+
+def test_a_registered_toy_rule_is_used_by_name(registry):
+    register_toy_gamma()
+    enc, pool, fc = net(bias=False)
+    x = torch.randn(2, 3, 16, 16, dtype=torch.float64)
+    H0, _ = heatmaps(enc, pool, fc, x, [dict(layers='*', type='toy_gamma',
+                                             gamma=0.)])
+    torch.testing.assert_close(H0, grad_x_input(enc, pool, fc, x))
+    H, z = heatmaps(enc, pool, fc, x, [dict(layers='*', type='toy_gamma',
+                                            gamma=0.5)])
+    assert (H - H0).abs().max() > 1e-3 * H0.abs().max()  # the rule ran
+    # conservation in a bias-free network: sum of H_k is the logit z_k
+    torch.testing.assert_close(H.sum((2, 3)), z)
+    with pytest.raises(ValueError, match=r'rules\[0\].*gamma must be'):
+        LRPPropagator(1e-9, [dict(layers='*', type='toy_gamma', gamma=-1)])
+
+
+def test_a_new_layer_type_is_one_registration(registry):
+    enc, pool, fc = net(act=lambda: nn.LeakyReLU(0.1))
+    assert ('1', 'LeakyReLU') in unsupported_layers(enc)
+    with pytest.raises(ValueError, match='no LRP rule.*LeakyReLU'):
+        check_encoder(enc)
+    register_layer(nn.LeakyReLU, 'pass')
+    assert unsupported_layers(enc) == []
+    check_encoder(enc)
+    x = torch.randn(2, 3, 16, 16, dtype=torch.float64)
+    H, _ = heatmaps(enc, pool, fc, x)
+    torch.testing.assert_close(H, grad_x_input(enc, pool, fc, x))
+
+
+def test_rule_map_names_then_types():
+    conv, bn = nn.Conv2d(2, 2, 1), nn.BatchNorm2d(2)
+    fc = nn.Conv2d(2, 3, 1)
+    t = torch.zeros(1, 2, 1, 1)
+    rule_map = RuleMap([dict(layers='layer4.*', type='alpha_beta',
+                             alpha=2., beta=1.),
+                        dict(layers='*', type='zplus')])
+
+    def rule(module, name):
+        return type(rule_map.rule_for(LayerRecord(module, t, t, name)))
+
+    assert rule(conv, 'layer4.0.conv1').__name__ == 'AlphaBeta'
+    assert rule(conv, 'layer1.0.conv1').__name__ == 'ZPlus'
+    # a name rule only applies to layer types it supports
+    assert rule(bn, 'layer1.0.bn1').__name__ == 'BatchNorm'
+    # the classifier keeps its default unless named explicitly
+    assert rule(fc, CLASSIFIER + 'fc').__name__ == 'Epsilon'
+    assert type(RuleMap([dict(layers=CLASSIFIER + '*', type='zplus')])
+                .rule_for(LayerRecord(fc, t, t, CLASSIFIER + 'fc'))
+                ).__name__ == 'ZPlus'
+    with pytest.raises(ValueError, match='alpha - beta must be 1'):
+        RuleMap([dict(layers='*', type='alpha_beta', alpha=1.5, beta=1.)])
+    with pytest.raises(ValueError, match=r"rules\[0\].*unexpected.*'gama'"):
+        RuleMap([dict(layers='*', type='epsilon', gama=1.)])
+    with pytest.raises(ValueError, match='needs layers='):
+        RuleMap([dict(type='zplus')])
+
+
+def test_importing_the_package_patches_no_checkpoint_loader():
+    code = ('import mmseg_lrp, mmseg_lrp.lrp\n'
+            'from mmengine.runner.checkpoint import CheckpointLoader\n'
+            'from mmseg_lrp.utils.checkpoint import load_from_local, '
+            'register_checkpoint_loader\n'
+            "before = CheckpointLoader._schemes['']\n"
+            'register_checkpoint_loader()\n'
+            "print(before is load_from_local, "
+            "CheckpointLoader._schemes[''] is load_from_local)\n")
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert out.stdout.strip().splitlines()[-1] == 'False True', out.stdout
+
+
+@pytest.mark.slow
+def test_lrp_core_and_gpu_check_run_without_openmmlab():
+    """The GPU check imports the LRP core and the benchmark harness with
+    mmcv, mmseg, mmengine and mmpretrain unimportable (as on the GPU
+    machine), and its gradient x input identity passes on the CPU."""
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'lrp_gpu_check.py')
+    code = (
+        'import runpy, sys\n'
+        "for m in ('mmcv', 'mmseg', 'mmengine', 'mmpretrain'):\n"
+        '    sys.modules[m] = None\n'
+        "sys.argv = ['lrp_gpu_check.py', '--device', 'cpu', '--sizes', "
+        "'32', '--iters', '1', '--num-classes', '3', '--chunks', '2']\n"
+        'try:\n'
+        f'    runpy.run_path({tool!r}, run_name="__main__")\n'
+        'except SystemExit as e:\n'
+        "    print('exit', e.code)\n")
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert out.stdout.count('(OK)') == 2, out.stdout[-3000:]
+    assert 'exit 0' in out.stdout, out.stdout[-3000:]
+    assert '| original |' in out.stdout
