@@ -273,3 +273,15 @@ def ratio_table(rows: List[dict], label: str,
             cells.append(f'{fmt.format(v)} ({ratio:.2f}x)')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def report(header: str, table: str, out: Optional[str], settings: dict,
+           results: List[dict]) -> None:
+    """Print the settings line and the table; write both as JSON to
+    ``out`` if given."""
+    print(header)
+    print(table)
+    if out:
+        import json
+        with open(out, 'w') as f:
+            json.dump(dict(settings=settings, results=results), f, indent=2)

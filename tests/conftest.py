@@ -123,10 +123,10 @@ def semi_cfg_options(root, max_iters, interval, split=None):
     :func:`toy_semi`): few iterations, batches of 1 + 1, no workers."""
     opts = toy_cfg_options(root, max_iters, interval)
     opts = [o for o in opts if not o.startswith('train_dataloader.dataset.')]
-    opts += ['train_dataloader.sampler.batch_size=2',
-             'train_dataloader.sampler.num_pixel_labelled=1']
+    opts += ['train_dataloader.batch_size=2',
+             'train_dataloader.batch_sampler.num_pixel_labelled=1']
     for i in (0, 1):
         opts.append(f'train_dataloader.dataset.datasets.{i}.data_root={root}')
-    opts.append('train_dataloader.dataset.datasets.0.ann_file='
+    opts.append('train_dataloader.dataset.pixel_split='
                 + (split or 'ImageSets/SemiSeg/paper_6_seed0.txt'))
     return opts

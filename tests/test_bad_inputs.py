@@ -288,13 +288,13 @@ def test_misspelt_sampler_type_gets_a_suggestion(toy_semi):
     set_dataset_options(cfg, toy_semi)
     loader = cfg.train_dataloader
     loader.num_workers, loader.persistent_workers = 0, False
-    loader.sampler.type = 'SemiSupervisedSamplr'
-    loader.dataset.datasets[0].ann_file = 'ImageSets/SemiSeg/paper_6_seed0.txt'
+    loader.batch_sampler.type = 'SemiSupervisedBatchSamplr'
+    loader.dataset.pixel_split = 'ImageSets/SemiSeg/paper_6_seed0.txt'
     with pytest.raises(ConfigError) as e, explain_build_errors(cfg):
         Runner.build_dataloader(loader.to_dict())
     msg = str(e.value)
-    assert 'train_dataloader.sampler.type' in msg
-    assert "Did you mean 'SemiSupervisedSampler'" in msg
+    assert 'train_dataloader.batch_sampler.type' in msg
+    assert "Did you mean 'SemiSupervisedBatchSampler'" in msg
 
 
 # --- checkpoints -----------------------------------------------------------
@@ -373,14 +373,13 @@ def _short_run(split):
             'default_hooks.logger.interval=1',
             'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
             'train_dataloader.persistent_workers=False',
-            'train_dataloader.sampler.batch_size=2',
-            'train_dataloader.sampler.num_pixel_labelled=1',
-            f'train_dataloader.dataset.datasets.0.ann_file={split}',
+            'train_dataloader.batch_sampler.num_pixel_labelled=1',
+            f'train_dataloader.dataset.pixel_split={split}',
             'val_dataloader.num_workers=0',
             'val_dataloader.persistent_workers=False',
             'test_dataloader.num_workers=0',
             'test_dataloader.persistent_workers=False',
-            'custom_hooks.1.indices=[0]']
+            'custom_hooks.0.indices=[0]']
 
 
 @pytest.mark.slow
@@ -496,7 +495,7 @@ def test_unlisted_class_hint_runs(toy_semi, tmp_path):
     init_default_scope('mmseg')
     cfg = Config.fromfile(SEMI_CONFIG)
     set_dataset_options(cfg, root)
-    cfg.train_dataloader.dataset.datasets[0].ann_file = (
+    cfg.train_dataloader.dataset.pixel_split = (
         'ImageSets/SemiSeg/paper_6_seed0.txt')
     with pytest.raises(UnlistedClassError) as e:
         DATASETS.build(cfg.train_dataloader.dataset)
@@ -508,7 +507,7 @@ def test_unlisted_class_hint_runs(toy_semi, tmp_path):
     assert '--unlisted-classes warn' in msg
     opt_out = Config.fromfile(SEMI_CONFIG)
     set_dataset_options(opt_out, root, unlisted_classes='warn')
-    opt_out.train_dataloader.dataset.datasets[0].ann_file = (
+    opt_out.train_dataloader.dataset.pixel_split = (
         'ImageSets/SemiSeg/paper_6_seed0.txt')
     pool = DATASETS.build(opt_out.train_dataloader.dataset).datasets[0]
     assert pool.label_map[12] == 255

@@ -110,7 +110,7 @@ def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
         seed = int(name.split('seed')[1])
         assert run['pixel_labels'] == 6 and run['seed'] == seed
         cfg = Config.fromfile(glob.glob(osp.join(run['work_dir'], '*.py'))[0])
-        assert (cfg.train_dataloader.dataset.datasets[0].ann_file ==
+        assert (cfg.train_dataloader.dataset.pixel_split ==
                 f'ImageSets/SemiSeg/paper_6_seed{seed}.txt')
         assert osp.isfile(osp.join(toy_semi, 'ImageSets', 'SemiSeg',
                                    f'paper_6_seed{seed}.txt'))

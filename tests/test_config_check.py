@@ -40,6 +40,32 @@ def test_missing_split_file_names_it(toy_voc):
         check_data_paths(cfg, ['train_dataloader', 'val_dataloader'])
 
 
+def test_pixel_split_is_checked_and_may_not_contradict_ann_file(toy_semi):
+    """SemiVOCDataset's one-line split: its file is checked like an
+    ann_file; a second, different split in datasets.0 is an error (at the
+    config check and when the dataset is built), never a silent choice."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    from conftest import SEMI_CONFIG
+    from mmseg_lrp.utils import set_dataset_options
+    cfg = Config.fromfile(SEMI_CONFIG)
+    set_dataset_options(cfg, toy_semi)
+    cfg.train_dataloader.dataset.pixel_split = 'ImageSets/SemiSeg/nope.txt'
+    with pytest.raises(ConfigError, match=r'train_dataloader.dataset.'
+                       r'pixel_split: split file .*SemiSeg/nope'):
+        check_data_paths(cfg, ['train_dataloader'])
+    ds = cfg.train_dataloader.dataset
+    ds.pixel_split = 'ImageSets/SemiSeg/paper_6_seed0.txt'
+    ds.datasets[0].ann_file = 'ImageSets/SemiSeg/paper_12_seed0.txt'
+    with pytest.raises(ConfigError, match='name different splits: set only '
+                       'train_dataloader.dataset.pixel_split'):
+        check_data_paths(cfg, ['train_dataloader'])
+    init_default_scope('mmseg')
+    with pytest.raises(ValueError, match='name different splits'):
+        DATASETS.build(ds)
+
+
 def test_missing_image_folder_inside_concat_dataset(toy_voc):
     root, _ = toy_voc
     cfg = _cfg(root)

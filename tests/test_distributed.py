@@ -15,7 +15,6 @@ import torch.multiprocessing as mp
 from conftest import ROOT, SEMI_CONFIG, semi_cfg_options, tool_env
 
 
-
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -89,8 +88,7 @@ def test_dist_train_two_cpu_processes(toy_semi, tmp_path):
     config.write_text(
         f'_base_ = [{SEMI_CONFIG!r}]\n'
         "custom_imports = dict(imports=['mmseg_lrp', 'dist_probe'])\n"
-        "custom_hooks = [dict(type='SemiBatchCheckHook'), "
-        "dict(type='DistProbeHook')]\n")
+        "custom_hooks = [dict(type='DistProbeHook')]\n")
     opts = semi_cfg_options(toy_semi, 3, 3) + [
         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None'
     ]

@@ -331,7 +331,7 @@ def test_slide_inference_through_mmseg():
         for y in (0, 32):
             for x in (0, 32, 64):
                 crop = inputs[:, :, y:y + 64, x:x + 64]
-                manual[:, :, y:y + 64, x:x + 64] += model(crop,
-                                                           mode='tensor')
+                manual[:, :, y:y + 64, x:x + 64] += model(
+                    crop, mode='tensor')
                 count[:, :, y:y + 64, x:x + 64] += 1
     torch.testing.assert_close(logits, manual / count)

@@ -29,18 +29,8 @@ def test_train_iterations_validation_and_test(toy_voc, tmp_path):
                 'decode.num_pixel_labelled'):
         assert key in out, key
     assert 'Iter(val) [8/8]' in out and 'mIoU' in out
-    ckpt = osp.join(work, 'iter_2.pth')
-    res = subprocess.run(
-        tool_cmd('test.py', LRP_CONFIG, ckpt, '--work-dir', tmp_path / 't',
-                 '--cfg-options', *toy_cfg_options(root, 2, 2)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=tool_env())
-    assert res.returncode == 0, res.stdout[-4000:]
-    (metrics_file, ) = glob.glob(str(tmp_path / 't' / '*' / '*.json'))
-    with open(metrics_file) as f:
-        metrics = json.loads(f.readline())
-    assert 0 <= metrics['mIoU'] <= 100
-
+    # (tools/test.py on a checkpoint: the semi-supervised test below)
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))
 
 
 @pytest.mark.slow

@@ -276,9 +276,12 @@ def test_voc12_dataset_configs_build_and_load(toy_semi, name):
     train = cfg.train_dataloader.dataset
     for ds in train.datasets:
         ds.data_root = toy_semi
-    train.datasets[0].ann_file = 'ImageSets/SemiSeg/paper_6_seed0.txt'
+    train.pixel_split = 'ImageSets/SemiSeg/paper_6_seed0.txt'
     cfg.val_dataloader.dataset.data_root = toy_semi
     train_ds = DATASETS.build(train)
+    assert type(train_ds).__name__ == 'SemiVOCDataset'
+    assert (train_ds.datasets[0].ann_file ==
+            osp.join(toy_semi, 'ImageSets/SemiSeg/paper_6_seed0.txt'))
     assert len(train_ds) == 6 + 12 + 4  # split + (train + image-only)
     for i in (0, len(train_ds) - 1):
         out = train_ds[i]

@@ -1,16 +1,15 @@
-"""SemiSupervisedSampler: ratio, determinism, ranks, resume, batch check."""
+"""SemiSupervisedBatchSampler: ratio, determinism, ranks, resume, the
+dataloader's batch size; the replaced sampler and hook."""
 import itertools
-import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
 import mmseg_lrp  # noqa: F401
 from conftest import SEMI_CONFIG
-from mmseg_lrp.datasets.samplers import semi_supervised_sampler as sss
+from mmseg_lrp.datasets.samplers import semi_supervised_batch_sampler as sbs
 
 TOY_SPLIT = 'ImageSets/SemiSeg/paper_6_seed0.txt'  # written by toy_semi
-
 
 
 class Pools:
@@ -30,17 +29,23 @@ class Pools:
 FLAGS = [i % 4 == 1 and i < 28 for i in range(30)]
 
 
+class Sampler:
+    """What the batch sampler reads from the dataloader's sampler."""
+
+    def __init__(self, dataset, seed=0, shuffle=True):
+        self.dataset, self.seed, self.shuffle = dataset, seed, shuffle
+
+
 def make(batch_size=6, n_pix=2, seed=0, rank=0, world=1, flags=FLAGS,
          monkeypatch=None):
     if monkeypatch is not None:
-        monkeypatch.setattr(sss, 'get_dist_info', lambda: (rank, world))
-    return sss.SemiSupervisedSampler(Pools(flags), batch_size, n_pix,
-                                     seed=seed)
+        monkeypatch.setattr(sbs, 'get_dist_info', lambda: (rank, world))
+    return sbs.SemiSupervisedBatchSampler(Sampler(Pools(flags), seed),
+                                          batch_size, n_pix)
 
 
-def batches(sampler, n):
-    it = iter(sampler)
-    return [list(itertools.islice(it, sampler.batch_size)) for _ in range(n)]
+def batches(batch_sampler, n):
+    return list(itertools.islice(iter(batch_sampler), n))
 
 
 def test_every_batch_has_the_exact_ratio():
@@ -80,19 +85,22 @@ def test_ranks_get_disjoint_samples(monkeypatch):
     assert len(set(first_img)) == 22
     assert set(first_img) <= {i for i, f in enumerate(FLAGS) if not f}
     # the two ranks together read the single-process stream, interleaved
-    monkeypatch.setattr(sss, 'get_dist_info', lambda: (0, 1))
-    one = sss.SemiSupervisedSampler(Pools(FLAGS), 5, 1, seed=0)
+    monkeypatch.setattr(sbs, 'get_dist_info', lambda: (0, 1))
+    one = make(batch_size=5, n_pix=1)
     pix_stream = [b[0] for b in batches(one, 22)]
     assert pix_stream[0::2][:11] == pix[0] and pix_stream[1::2][:11] == pix[1]
 
 
 @pytest.mark.parametrize('args, match', [
-    ((4, 5), r'num_pixel_labelled must be in \[0, batch_size=4\]'),
-    ((0, 0), 'batch_size must be >= 1'),
+    ((4, 5), r'batch_sampler.num_pixel_labelled must be in '
+     r'\[0, batch_size=4\]'),
+    ((0, 0), 'batch_size must be an int >= 1'),
 ])
 def test_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
-        sss.SemiSupervisedSampler(Pools(FLAGS), *args, seed=0)
+        sbs.SemiSupervisedBatchSampler(Sampler(Pools(FLAGS)), *args)
+    with pytest.raises(TypeError, match='needs a sampler with a dataset'):
+        sbs.SemiSupervisedBatchSampler(object(), 4, 2)
 
 
 def test_empty_pool_is_an_error():
@@ -110,17 +118,19 @@ def test_dataset_without_flags_is_refused():
             return dict(img_path=f'{i}.jpg')
 
     with pytest.raises(KeyError, match='sample 0 .*has no has_pixel_label'):
-        sss.SemiSupervisedSampler(Plain(FLAGS), 4, 2, seed=0)
+        sbs.SemiSupervisedBatchSampler(Sampler(Plain(FLAGS)), 4, 2)
 
 
-def test_batch_size_mismatch_is_refused_by_config_check():
-    from mmseg_lrp.utils import ConfigError, check_sampler_batch
-    cfg = Config.fromfile(SEMI_CONFIG)
-    check_sampler_batch(cfg)  # the shipped config is consistent
-    cfg.train_dataloader.batch_size = 4
-    with pytest.raises(ConfigError, match=r'train_dataloader.batch_size=4 '
-                       r'differs from train_dataloader.sampler.batch_size=8'):
-        check_sampler_batch(cfg)
+def test_replaced_sampler_and_hook():
+    """Configs of the former per-index sampler get a message saying what
+    to write instead; configs listing the former check hook still load."""
+    from mmseg.registry import DATA_SAMPLERS, HOOKS
+    with pytest.raises(ValueError, match=r"batch_sampler=dict\(type="
+                       r"'SemiSupervisedBatchSampler', num_pixel_labelled=5"):
+        DATA_SAMPLERS.build(dict(type='SemiSupervisedSampler', batch_size=10,
+                                 num_pixel_labelled=5, dataset=Pools(FLAGS)))
+    with pytest.warns(DeprecationWarning, match='does nothing'):
+        HOOKS.build(dict(type='SemiBatchCheckHook'))
 
 
 def semi_cfg(root, work_dir, max_iters, **extra):
@@ -128,13 +138,12 @@ def semi_cfg(root, work_dir, max_iters, **extra):
     cfg.work_dir = str(work_dir)
     for ds in cfg.train_dataloader.dataset.datasets:
         ds.data_root = root
-    cfg.train_dataloader.dataset.datasets[0].ann_file = TOY_SPLIT
+    cfg.train_dataloader.dataset.pixel_split = TOY_SPLIT
     cfg.val_dataloader.dataset.data_root = root
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
-    cfg.train_dataloader.batch_size = 4
-    cfg.train_dataloader.sampler.batch_size = 4
-    cfg.train_dataloader.sampler.num_pixel_labelled = 2
+    cfg.train_dataloader.batch_size = 4  # the batch sampler's too
+    cfg.train_dataloader.batch_sampler.num_pixel_labelled = 2
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                          val_interval=1000)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -145,8 +154,7 @@ def semi_cfg(root, work_dir, max_iters, **extra):
     cfg.model.data_preprocessor.size = (32, 32)
     cfg.train_dataloader.dataset.datasets[0].pipeline[3].scale = (32, 32)
     cfg.train_dataloader.dataset.datasets[1].pipeline[3].scale = (32, 32)
-    cfg.custom_hooks = [dict(type='SemiBatchCheckHook'),
-                        dict(type='RecordBatchesHook')]
+    cfg.custom_hooks = [dict(type='RecordBatchesHook')]
     cfg.merge_from_dict(extra)
     return cfg
 
@@ -193,14 +201,3 @@ def test_resume_continues_the_same_stream(toy_semi, tmp_path, recorder):
     assert sorted(resumed) == [2, 3]
     assert resumed[2] == full[2] and resumed[3] == full[3]
     assert full[2] != full[0]
-
-
-@pytest.mark.slow
-def test_runner_refuses_mismatched_dataloader_batch(toy_semi, tmp_path,
-                                                    recorder):
-    from mmengine.runner import Runner
-    cfg = semi_cfg(toy_semi, tmp_path, 1)
-    cfg.train_dataloader.batch_size = 3
-    with pytest.raises(ValueError, match=r'batch_size=3 differs from '
-                       r'train_dataloader.sampler.batch_size=4'):
-        Runner.from_cfg(cfg).train()

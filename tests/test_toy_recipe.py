@@ -28,12 +28,11 @@ def fixed_batch_losses(path, root, steps, key, batch_size=4):
     train = cfg.train_dataloader
     for ds in train.dataset.datasets:
         ds.data_root = root
-        if ds.type == 'VOCPixelLabelDataset':
-            ds.ann_file = 'ImageSets/SemiSeg/paper_6_seed0.txt'
+    if train.dataset.type == 'SemiVOCDataset':
+        train.dataset.pixel_split = 'ImageSets/SemiSeg/paper_6_seed0.txt'
     train.batch_size = batch_size
-    if train.sampler.type == 'SemiSupervisedSampler':
-        train.sampler.batch_size = batch_size
-        train.sampler.num_pixel_labelled = batch_size // 2
+    if train.get('batch_sampler'):
+        train.batch_sampler.num_pixel_labelled = batch_size // 2
     train.num_workers = 0
     train.persistent_workers = False
     torch.manual_seed(0)

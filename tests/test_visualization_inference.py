@@ -53,7 +53,7 @@ def trained(toy_semi, tmp_path_factory):
     code, out = run(
         tool_cmd('train.py', SEMI_CONFIG, '--work-dir', work,
                  '--cfg-options', *semi_cfg_options(toy_semi, 2, 1),
-                 'custom_hooks.1.indices=[0,1]'))
+                 'custom_hooks.0.indices=[0,1]'))
     assert code == 0, out[-4000:]
     return toy_semi, work
 

@@ -1,24 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun, like mmseg's tools/dist_train.sh.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py args]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT (torchrun's standard
-# rendezvous settings) on every node. PYTHON picks the interpreter (default:
-# python on PATH).
+# Multi-node and interpreter settings: see dist_launch.sh.
 set -e
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-${PYTHON:-python} -m torch.distributed.run \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    $(dirname "$0")/train.py \
-    $CONFIG \
-    --launcher pytorch ${@:3}
+exec bash "$(dirname "$0")/dist_launch.sh" "$2" train.py "$1" \
+    --launcher pytorch "${@:3}"

@@ -9,18 +9,17 @@ same classes and shapes) are checked before any data is read; ``--out``
 works with a list of evaluators (the LRP configs': IoU + classifier).
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import check_config_checkpoint
-from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
+from mmseg_lrp.utils import (add_runner_args, check_data_paths,
                              check_num_classes, explain_build_errors,
-                             load_tool_config, prepare_cpu_distributed,
-                             register_checkpoint_loader)
+                             parse_runner_args, prepare_cpu_distributed,
+                             tool_config_from_args)
 
 
 def parse_args():
@@ -46,28 +45,9 @@ def parse_args():
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    add_dataset_args(parser)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def trigger_visualization_hook(cfg, args):
@@ -111,12 +91,8 @@ def set_output_dir(cfg: Config, out: str) -> None:
 
 
 def main():
-    register_checkpoint_loader()  # runner's load_from / resume
     args = parse_args()
-
-    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                           args.launcher, args.data_root, args.classes,
-                           args.mask_values, args.unlisted_classes)
+    cfg = tool_config_from_args(args)
     check_num_classes(cfg)
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(

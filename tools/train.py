@@ -9,19 +9,16 @@ for clear errors.
 """
 import argparse
 import logging
-import os
 
-from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
-from mmseg_lrp.utils import (add_dataset_args, check_data_paths,
-                             check_num_classes, check_sampler_batch,
-                             explain_build_errors, load_tool_config,
-                             prepare_cpu_distributed,
-                             register_checkpoint_loader)
+from mmseg_lrp.utils import (add_runner_args, check_data_paths,
+                             check_num_classes, explain_build_errors,
+                             parse_runner_args, prepare_cpu_distributed,
+                             tool_config_from_args)
 
 
 def parse_args():
@@ -38,36 +35,13 @@ def parse_args():
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    add_dataset_args(parser)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def main():
-    register_checkpoint_loader()  # runner's load_from / resume
     args = parse_args()
-
-    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
-                           args.launcher, args.data_root, args.classes,
-                           args.mask_values, args.unlisted_classes)
+    cfg = tool_config_from_args(args)
 
     if args.amp is True:
         optim_wrapper = cfg.optim_wrapper.type
@@ -91,7 +65,6 @@ def main():
     check_data_paths(cfg, loaders)
     check_num_classes(cfg)
     prepare_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
-    check_sampler_batch(cfg)
     with explain_build_errors(cfg):
         if 'runner_type' not in cfg:
             runner = Runner.from_cfg(cfg)

@@ -1,22 +1,7 @@
-# Supervised DeepLabV3 R-50-D8 baseline on VOC 2012 with 1464 pixel-labelled
-# images: the split file, augmentation, recipe (AdamW 1e-5, constant, 20k
-# iterations, batch 10) and paper-protocol evaluation of the unrolled-LRP
-# configs, every batch 10 pixel-labelled images (SemiSupervisedSampler with
-# num_pixel_labelled = batch_size never reads the image-level pool).
-# ImageNet weights from mmpretrain; the paper's protocol starts from the
-# stage-1 classifier: --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/unrolled-lrp_r50_1xb10-16k_voc12-cls-256x256/best_cls_mAP_iter_N.pth
-_base_ = [
-    '../_base_/models/deeplabv3_r50-d8.py',
-    '../_base_/datasets/voc12-semi-1464_paper-eval.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/adamw-1e-5_20k.py',
-]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
-model = dict(
-    data_preprocessor=dict(size=(256, 256)),
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth',
-            prefix='backbone.')))
-train_dataloader = dict(sampler=dict(num_pixel_labelled=10))
+# deeplabv3_r50-d8_1xb10-20k_voc12-pixel20-256x256.py with 1464 pixel-labelled
+# images (the paper-protocol split of
+# tools/dataset_converters/make_voc_splits.py, seed 0); batches of 10 pixel-
+# labelled images, recipe and evaluation unchanged.
+_base_ = ['./deeplabv3_r50-d8_1xb10-20k_voc12-pixel20-256x256.py']
+train_dataloader = dict(
+    dataset=dict(pixel_split='ImageSets/SemiSeg/paper_1464_seed0.txt'))

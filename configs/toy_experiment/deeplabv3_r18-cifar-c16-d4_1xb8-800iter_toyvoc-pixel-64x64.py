@@ -21,4 +21,4 @@ model = dict(
     auxiliary_head=dict(
         in_channels=64, channels=32, num_classes=7,
         init_cfg={{_base_.head_init}}))
-train_dataloader = dict(sampler=dict(num_pixel_labelled=8))
+train_dataloader = dict(batch_sampler=dict(num_pixel_labelled=8))

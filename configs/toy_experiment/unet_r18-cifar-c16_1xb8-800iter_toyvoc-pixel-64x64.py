@@ -10,4 +10,4 @@ model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone={{_base_.toy_resnet}},
     decode_head={{_base_.toy_unet_head}})
-train_dataloader = dict(sampler=dict(num_pixel_labelled=8))
+train_dataloader = dict(batch_sampler=dict(num_pixel_labelled=8))

@@ -8,8 +8,11 @@ _base_ = ['./_base_/toy_lrp.py']
 model = dict(decode_head=dict(loss_decode=dict(seg_weight=0.0)))
 train_dataloader = dict(
     batch_size=16,
-    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(datasets=[{{_base_.image_pool}}]))
+    batch_sampler=None,  # plain batches of the image-level pool alone
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=[{{_base_.image_pool}}]))
 max_iters = 3000
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 train_cfg = dict(max_iters=max_iters, val_interval=500)

@@ -24,6 +24,5 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 custom_hooks = [
-    dict(type='SemiBatchCheckHook'),
     dict(type='LRPHeatmapHook', indices=[0, 1, 2]),
 ]

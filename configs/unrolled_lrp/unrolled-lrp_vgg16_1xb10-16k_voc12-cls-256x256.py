@@ -22,9 +22,11 @@ model = dict(
             prefix='backbone.')),
     decode_head=dict(loss_decode=dict(seg_weight=0.0)))
 train_dataloader = dict(
-    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    # the base's ConcatDataset, holding the image-level pool alone
-    dataset=dict(datasets=[{{_base_.image_pool}}]))
+    batch_sampler=None,  # plain batches of the image-level pool alone
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=[{{_base_.image_pool}}]))
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='MultiLabelClsMetric'),

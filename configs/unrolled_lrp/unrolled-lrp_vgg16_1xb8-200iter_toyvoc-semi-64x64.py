@@ -38,7 +38,6 @@ default_hooks = dict(
 # per-class heatmaps of three val images after every validation:
 # work_dirs/.../heatmaps/{id}_evolution.png, and the visualizer's backends
 custom_hooks = [
-    dict(type='SemiBatchCheckHook'),
     dict(type='LRPHeatmapHook', indices=[0, 1, 2]),
 ]
 randomness = dict(seed=0)

@@ -1,4 +1,5 @@
 from .samplers import *  # noqa: F401,F403
+from .semi_voc import SemiVOCDataset
 from .toy_voc import (TOY_CLASSES, VOC_CLASSES, ensure_toy_voc, make_toy_voc,
                       read_voc_xml_names, voc_palette)
 from .toy_worlds import TOY_WORLDS, build_world
@@ -9,6 +10,5 @@ from .voc_pixel_label import VOCPixelLabelDataset
 __all__ = [
     'TOY_CLASSES', 'VOC_CLASSES', 'ensure_toy_voc', 'make_toy_voc',
     'read_voc_xml_names', 'voc_palette', 'TOY_WORLDS', 'build_world',
-    'VOCImageLabelDataset',
-    'VOCPixelLabelDataset'
+    'SemiVOCDataset', 'VOCImageLabelDataset', 'VOCPixelLabelDataset'
 ]

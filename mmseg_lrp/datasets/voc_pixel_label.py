@@ -20,7 +20,7 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
     split file and the id), and every sample carries ``has_pixel_label=True``,
     ``img_id`` and ``num_classes`` for the semi-supervised pipeline
     (``LoadSemiAnnotations``, ``PackSemiSegInputs``) and the
-    ``SemiSupervisedSampler``. Used for the training pool (a split file of
+    ``SemiSupervisedBatchSampler``. Used for the training pool (a split file of
     ``tools/dataset_converters/make_voc_splits.py``) and for validation.
 
     Classes are the config's ``metainfo.classes``, any names: mask value

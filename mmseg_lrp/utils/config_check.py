@@ -71,6 +71,9 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
     for key, ds in loader_datasets(cfg, loaders):
         if ds.get('backend_args', None):
             continue  # remote storage: nothing to check locally
+        split = ds.get('pixel_split', None)
+        if split:  # SemiVOCDataset: the split file of its datasets.0
+            _check_pixel_split(key, split, ds['datasets'][0])
         root = ds.get('data_root', None) or ''
         if root and _is_local(root) and not osp.isdir(root):
             raise ConfigError(
@@ -96,25 +99,19 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
                     'exist')
 
 
-def check_sampler_batch(cfg: Config,
-                        loader: str = 'train_dataloader') -> None:
-    """Check that a ``SemiSupervisedSampler`` mixes for the dataloader's
-    batch size (the dataloader groups its indices by its own batch size).
-
-    Raises:
-        ConfigError: Naming both keys and values.
-    """
-    loader_cfg = cfg.get(loader, None) or {}
-    sampler = loader_cfg.get('sampler', None) or {}
-    kind = str(sampler.get('type', '')) if isinstance(sampler, dict) else ''
-    if not kind.endswith('SemiSupervisedSampler'):
-        return
-    if sampler.get('batch_size') != loader_cfg.get('batch_size'):
+def _check_pixel_split(key: str, split: str, pixel: dict) -> None:
+    ann = pixel.get('ann_file', None)
+    if ann and ann != split:
         raise ConfigError(
-            f'{loader}.batch_size={loader_cfg.get("batch_size")} differs '
-            f'from {loader}.sampler.batch_size={sampler.get("batch_size")}: '
-            'SemiSupervisedSampler mixes pixel- and image-labelled samples '
-            'per batch, so both must be equal')
+            f'{key}.pixel_split={split!r} and {key}.datasets.0.ann_file='
+            f'{ann!r} name different splits: set only {key}.pixel_split')
+    root = pixel.get('data_root', None) or ''
+    if root and not osp.isdir(root):
+        return  # the pool's own data_root check names the root
+    path = split if osp.isabs(split) else osp.join(root, split)
+    if _is_local(path) and not osp.exists(path):
+        raise ConfigError(
+            f'{key}.pixel_split: split file {path!r} does not exist')
 
 
 def find_type_keys(cfg: object, name: str, key: str = '') -> List[str]:

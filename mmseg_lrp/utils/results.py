@@ -16,9 +16,11 @@ def _pixel_budget(cfg: Config) -> Optional[int]:
     not at hand, the N of ``..._N_seedS.txt``); None without a pixel pool."""
     ds = cfg.train_dataloader.dataset
     pools = ds.get('datasets', None) or [ds]
-    for pool in pools:
+    for i, pool in enumerate(pools):
         if pool.get('type') in ('VOCPixelLabelDataset', 'PascalVOCDataset'):
             ann = pool.get('ann_file', '')
+            if i == 0 and ds.get('pixel_split', None):  # SemiVOCDataset
+                ann = ds['pixel_split']
             path = ann if osp.isabs(ann) else osp.join(
                 pool.get('data_root', '') or '', ann)
             if osp.isfile(path):

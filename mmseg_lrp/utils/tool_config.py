@@ -1,10 +1,12 @@
-"""Shared config handling of the command-line tools (train.py, test.py)."""
+"""Shared arguments and config handling of the command-line tools
+(train.py, test.py)."""
+import os
 import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config
 
-from .dataset_options import set_dataset_options
+from .dataset_options import add_dataset_args, set_dataset_options
 
 
 def load_tool_config(config: str,
@@ -47,3 +49,47 @@ def load_tool_config(config: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def tool_config_from_args(args) -> Config:
+    """:func:`load_tool_config` from parsed :func:`add_runner_args`
+    arguments; also makes mmengine able to load this project's checkpoints
+    on torch >= 2.6 (the runner's ``load_from`` / ``resume``)."""
+    from .checkpoint import register_checkpoint_loader
+    register_checkpoint_loader()
+    return load_tool_config(args.config, args.cfg_options,
+                            getattr(args, 'work_dir', None), args.launcher,
+                            args.data_root, args.classes, args.mask_values,
+                            args.unlisted_classes)
+
+
+def add_runner_args(parser) -> None:
+    """The arguments that mmseg's train.py and test.py share:
+    ``--cfg-options``, ``--launcher``, ``--local-rank``, and the dataset
+    options (:func:`add_dataset_args`)."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_dataset_args(parser)
+
+
+def parse_runner_args(parser):
+    """Parse, and export ``LOCAL_RANK`` as mmengine expects."""
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args

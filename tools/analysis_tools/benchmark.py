@@ -23,14 +23,14 @@ samples masks and the others image-level labels (all-255 masks), as in
 semi-supervised batches, where the unrolled-LRP model decodes only the N.
 """
 import argparse
-import json
 import os.path as osp
 from typing import List, Optional
 
 import torch
 
 from mmseg_lrp.benchmark import (in_fresh_processes, random_batch,
-                                 ratio_table, seg_data_samples, time_steps)
+                                 ratio_table, report, seg_data_samples,
+                                 time_steps)
 
 
 def parse_args():
@@ -167,14 +167,11 @@ def main():
                   pixel_labelled=args.pixel_labelled)
     results = benchmark(args.configs, args.checkpoint, **kwargs)
     pixel = 'all' if args.pixel_labelled is None else args.pixel_labelled
-    print(f'device={args.device} threads={args.threads or "default"} '
-          f'batch={args.batch_size} (pixel-labelled: {pixel}) '
-          f'shape={tuple(args.shape)} iters={args.iters} '
-          '(ratios relative to the first row)')
-    print(format_table(results))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(dict(settings=kwargs, results=results), f, indent=2)
+    report(f'device={args.device} threads={args.threads or "default"} '
+           f'batch={args.batch_size} (pixel-labelled: {pixel}) '
+           f'shape={tuple(args.shape)} iters={args.iters} '
+           '(ratios relative to the first row)', format_table(results),
+           args.out, kwargs, results)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,6 @@ the original decoder.
         --labelled 2 --shape 128 128 --num-classes 21 --iters 3
 """
 import argparse
-import json
 import os
 from typing import Dict, List
 
@@ -32,8 +31,8 @@ from torch import Tensor
 
 from mmseg_lrp.benchmark import (in_fresh_processes, normalized,
                                  original_backward, original_inference,
-                                 random_batch, ratio_table, seg_data_samples,
-                                 time_steps)
+                                 random_batch, ratio_table, report,
+                                 seg_data_samples, time_steps)
 
 
 def build_model(config: str, num_classes: int, device: str):
@@ -188,15 +187,12 @@ def main():
                     warmup=args.warmup, device=args.device,
                     threads=args.threads)
     results = run(args.schedules, **settings)
-    print(f'{os.path.basename(args.config)}: device={args.device} '
-          f'threads={args.threads or torch.get_num_threads()} '
-          f'batch={args.batch_size} ({args.labelled} pixel-labelled) '
-          f'shape={tuple(args.shape)} K={args.num_classes} '
-          f'chunk={args.class_chunk} iters={args.iters}')
-    print(format_table(results))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(dict(settings=settings, results=results), f, indent=2)
+    report(f'{os.path.basename(args.config)}: device={args.device} '
+           f'threads={args.threads or torch.get_num_threads()} '
+           f'batch={args.batch_size} ({args.labelled} pixel-labelled) '
+           f'shape={tuple(args.shape)} K={args.num_classes} '
+           f'chunk={args.class_chunk} iters={args.iters}',
+           format_table(results), args.out, settings, results)
 
 
 if __name__ == '__main__':

@@ -250,7 +250,7 @@ def model_run(args, model: str, n: int, seed: int,
               stage1_ckpt: Optional[str]) -> Run:
     config = model_config(model)
     opts = data_options(args.data_root, 2) + loader_options() + [
-        f'train_dataloader.dataset.datasets.0.ann_file={split_file(n, seed)}',
+        f'train_dataloader.dataset.pixel_split={split_file(n, seed)}',
         f'randomness.seed={seed}',
     ] + schedule_options(config, args.iters,
                          max((args.iters or 0) // 2, 1))

@@ -2,7 +2,7 @@
 # a pixel-labelled pool from a split file of make_voc_splits.py and an
 # image-level pool (every image except the segmentation val list, labels from
 # the XMLs via the ImageLabels.json cache), mixed 4 + 4 per batch by
-# SemiSupervisedSampler. K = 7 (background + the 6 toy classes; mmseg's
+# SemiSupervisedBatchSampler. K = 7 (background + the 6 toy classes; mmseg's
 # label_map maps their VOC indices to 0..6). Augmentation as the original
 # (square crop of the short side, resize, flip, photometric, defocus blur,
 # Gaussian noise) at 64x64. Evaluation: standard protocol (full resolution,
@@ -42,10 +42,12 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(
-        type='SemiSupervisedSampler', batch_size=8, num_pixel_labelled=4),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(
+        type='SemiSupervisedBatchSampler', num_pixel_labelled=4),
     dataset=dict(
-        type='ConcatDataset',
+        type='SemiVOCDataset',
+        pixel_split=pixel_split,
         datasets=[
             dict(
                 type='VOCPixelLabelDataset',
@@ -53,7 +55,6 @@ train_dataloader = dict(
                 metainfo=toy_metainfo,
                 data_prefix=dict(
                     img_path='JPEGImages', seg_map_path='SegmentationClass'),
-                ann_file=pixel_split,
                 pipeline=train_pipeline),
             image_pool,
         ]))
@@ -74,4 +75,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='SemiBatchCheckHook')]

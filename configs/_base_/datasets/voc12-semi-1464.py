@@ -3,15 +3,5 @@
 # image-level pool; standard evaluation. Write the split first:
 #   python tools/dataset_converters/make_voc_splits.py DATA_ROOT --num 1464
 _base_ = ['./voc12-semi.py']
-pixel_split = 'ImageSets/SemiSeg/paper_1464_seed0.txt'
 train_dataloader = dict(
-    dataset=dict(datasets=[
-        dict(
-            type='VOCPixelLabelDataset',
-            data_root={{_base_.data_root}},
-            data_prefix=dict(
-                img_path='JPEGImages', seg_map_path='SegmentationClass'),
-            ann_file=pixel_split,
-            pipeline={{_base_.train_pipeline}}),
-        {{_base_.image_pool}},
-    ]))
+    dataset=dict(pixel_split='ImageSets/SemiSeg/paper_1464_seed0.txt'))

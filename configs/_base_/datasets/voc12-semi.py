@@ -42,7 +42,7 @@ paper_test_pipeline = [
     dict(type='ResetOriShape'),
     dict(type='PackSemiSegInputs'),
 ]
-# the image-level pool, named so that the per-budget configs can reuse it
+# the image-level pool, named so that derived configs can reuse it
 image_pool = dict(
     type='VOCImageLabelDataset',
     data_root=data_root,
@@ -54,17 +54,18 @@ train_dataloader = dict(
     batch_size=10,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(
-        type='SemiSupervisedSampler', batch_size=10, num_pixel_labelled=5),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(
+        type='SemiSupervisedBatchSampler', num_pixel_labelled=5),
     dataset=dict(
-        type='ConcatDataset',
+        type='SemiVOCDataset',
+        pixel_split=pixel_split,
         datasets=[
             dict(
                 type='VOCPixelLabelDataset',
                 data_root=data_root,
                 data_prefix=dict(
                     img_path='JPEGImages', seg_map_path='SegmentationClass'),
-                ann_file=pixel_split,
                 pipeline=train_pipeline),
             image_pool,
         ]))
@@ -83,4 +84,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='SemiBatchCheckHook')]

@@ -1,3 +1,4 @@
+from .semi_supervised_batch_sampler import SemiSupervisedBatchSampler
 from .semi_supervised_sampler import SemiSupervisedSampler
 
-__all__ = ['SemiSupervisedSampler']
+__all__ = ['SemiSupervisedBatchSampler', 'SemiSupervisedSampler']
