@@ -5,8 +5,7 @@ from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
-                         OptSampleList, SampleList)
+from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from mmseg_lrp.lrp import TapeRecorder, check_encoder
 from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
 from ..utils import attach_img_logits, batch_img_metas
@@ -33,38 +32,28 @@ class LRPEncoderDecoder(EncoderDecoder):
             in-place activations in the backbone (see
             :func:`mmseg_lrp.lrp.check_encoder`).
         neck: Not supported (must be None).
-        Others: as :class:`EncoderDecoder`.
+        pretrained: Not supported (use the backbone's ``init_cfg``).
+        **kwargs: ``auxiliary_head``, ``train_cfg``, ``test_cfg``,
+            ``data_preprocessor``, ``init_cfg`` as :class:`EncoderDecoder`.
     """
 
     def __init__(self,
                  backbone: ConfigType,
                  decode_head: ConfigType,
                  neck: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
                  pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None,
-                 inplace_act: str = 'error') -> None:
+                 inplace_act: str = 'error',
+                 **kwargs) -> None:
         if neck is not None:
             raise ValueError('LRPEncoderDecoder does not support a neck: the '
                              'LRP decoder unrolls the backbone alone')
         if pretrained is not None:
             raise ValueError(
                 'LRPEncoderDecoder: use backbone.init_cfg=dict(type='
-                "'Pretrained', checkpoint=...) instead of pretrained (mmpretrain "
-                'backbones do not take it)')
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=None,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=None,
-            init_cfg=init_cfg)
+                "'Pretrained', checkpoint=...) instead of pretrained "
+                '(mmpretrain backbones do not take it)')
+        # auxiliary_head, train_cfg, test_cfg, data_preprocessor, init_cfg
+        super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
         if not isinstance(self.decode_head, LRPTiedHead):
             raise TypeError('LRPEncoderDecoder needs decode_head of type '
                             f'LRPTiedHead, got {type(self.decode_head)}')
