@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .lrp import LayerRecord, LRPPropagator, ResidualRecord, Tape
+from .lrp import LayerRecord, LRPPropagator, Tape
 
 # -- one batch ---------------------------------------------------------------
 
@@ -157,38 +157,49 @@ def in_fresh_processes(fn: Callable[..., dict], *args, device: str,
 # -- the original code's schedule --------------------------------------------
 
 
-def recompute_outputs(tape: Sequence) -> Tape:
-    """The tape as the original decoder sees it: every conv, linear and BN
-    layer recomputes its output from its stored input (BN from the batch
-    statistics in train mode, else the running ones; running statistics
-    untouched) instead of reusing the stored one."""
-    out = Tape()
-    for rec in tape:
-        if isinstance(rec, ResidualRecord):
-            rec = ResidualRecord(rec.module, recompute_outputs(rec.main),
-                                 recompute_outputs(rec.shortcut),
-                                 recompute_outputs(rec.post), rec.main_out,
-                                 rec.shortcut_out, rec.name)
-        elif isinstance(rec.module, (nn.Conv2d, nn.Linear)):
-            rec = LayerRecord(rec.module, rec.input, rec.module(rec.input),
-                              rec.name)
-        elif isinstance(rec.module, _BatchNorm):
-            m = rec.module
-            batch = m.training or m.running_var is None
-            y = F.batch_norm(rec.input, None if batch else m.running_mean,
-                             None if batch else m.running_var, m.weight,
-                             m.bias, batch, 0., m.eps)
-            rec = LayerRecord(m, rec.input, y, rec.name)
-        out.append(rec)
-    return out
+def _recomputed(rec: LayerRecord) -> LayerRecord:
+    """``rec`` with its output recomputed from its stored input (conv and
+    linear layers; BN from the batch statistics in train mode, else the
+    running ones, running statistics untouched); other records as they
+    are."""
+    m = rec.module
+    if isinstance(m, (nn.Conv2d, nn.Linear)):
+        return LayerRecord(m, rec.input, m(rec.input), rec.name)
+    if isinstance(m, _BatchNorm):
+        batch = m.training or m.running_var is None
+        y = F.batch_norm(rec.input, None if batch else m.running_mean,
+                         None if batch else m.running_var, m.weight, m.bias,
+                         batch, 0., m.eps)
+        return LayerRecord(m, rec.input, y, rec.name)
+    return rec
+
+
+class OriginalDecoder(LRPPropagator):
+    """The original code's decoder: the same rules, but every conv, linear
+    and BN layer recomputes its forward output from its stored input when
+    relevance passes it (one layer at a time), instead of reusing the
+    stored output.
+
+    Args:
+        prop: The propagator whose stabilizer and rules are used.
+    """
+
+    def __init__(self, prop: LRPPropagator) -> None:
+        self.epsilon = prop.epsilon
+        self.rule_map = prop.rule_map
+
+    def step(self, rec, R, ctx):
+        if isinstance(rec, LayerRecord):
+            rec = _recomputed(rec)
+        return super().step(rec, R, ctx)
 
 
 def class_heatmap(prop: LRPPropagator, tape: Tape, k: int) -> Tensor:
     """Heatmap ``(N, 1, H, W)`` of class ``k`` alone, whole batch, with the
-    original decoder (layers recompute their forward)."""
+    original decoder (:class:`OriginalDecoder`)."""
     logits = tape.output()
-    return prop.heatmaps(recompute_outputs(tape),
-                         torch.tensor([k], device=logits.device))
+    return OriginalDecoder(prop).heatmaps(
+        tape, torch.tensor([k], device=logits.device))
 
 
 def original_backward(record: Callable[[], Tape], num_classes: int,

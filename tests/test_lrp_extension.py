@@ -142,6 +142,40 @@ def test_rule_map_names_then_types():
         RuleMap([dict(type='zplus')])
 
 
+def test_unrecorded_operations_and_missing_pieces_are_errors():
+    """A flatten before the classifier is undone; a permutation between
+    recorded layers is not a reshape and is refused by name; a tape
+    without the classifier, or untied weights without the layer's copy,
+    are errors rather than silently wrong heatmaps."""
+
+    class Permuting(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, padding=1)
+            self.b = nn.Conv2d(6, 4, 1)
+
+        def forward(self, x):  # (N, 4, 6, 6) -> (N, 6, 4, 6): no rule
+            return self.b(self.a(x).transpose(1, 2))
+
+    enc = Permuting().double()
+    x = torch.randn(1, 3, 6, 6, dtype=torch.float64)
+    with TapeRecorder(enc) as rec:
+        feat = enc(x)
+    tape = rec.tape
+    prop = LRPPropagator(1e-9)
+    with pytest.raises(ValueError, match='ends with the classifier'):
+        prop.heatmaps(tape)
+    pool, fc = nn.AdaptiveAvgPool2d(1), nn.Linear(4, 2).double()
+    pooled = tape.record(pool, feat, pool(feat), CLASSIFIER + 'pool')
+    tape.record(fc, pooled.flatten(1), fc(pooled.flatten(1)),
+                CLASSIFIER + 'fc')
+    with pytest.raises(RuntimeError, match=r'reaches a \(Conv2d\)'):
+        prop.heatmaps(tape)
+    with pytest.raises(KeyError, match='no untied decoder weight for b'):
+        prop.heatmaps(tape, weights={'a': enc.a.weight})
+
+
 def test_importing_the_package_patches_no_checkpoint_loader():
     code = ('import mmseg_lrp, mmseg_lrp.lrp\n'
             'from mmengine.runner.checkpoint import CheckpointLoader\n'

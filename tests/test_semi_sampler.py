@@ -64,6 +64,10 @@ def test_each_pool_is_a_sequence_of_permutations():
         assert sorted(seen[k * len(pixel):(k + 1) * len(pixel)]) == pixel
 
 
+def test_length_counts_batches_as_a_dataloader_does():
+    assert len(make(batch_size=6)) == 5 and len(make(batch_size=7)) == 5
+
+
 def test_stream_depends_only_on_the_seed():
     assert batches(make(seed=3), 20) == batches(make(seed=3), 20)
     assert batches(make(seed=3), 20) != batches(make(seed=4), 20)
@@ -129,7 +133,7 @@ def test_replaced_sampler_and_hook():
                        r"'SemiSupervisedBatchSampler', num_pixel_labelled=5"):
         DATA_SAMPLERS.build(dict(type='SemiSupervisedSampler', batch_size=10,
                                  num_pixel_labelled=5, dataset=Pools(FLAGS)))
-    with pytest.warns(DeprecationWarning, match='does nothing'):
+    with pytest.warns(FutureWarning, match='does nothing'):
         HOOKS.build(dict(type='SemiBatchCheckHook'))
 
 

@@ -133,7 +133,8 @@ def _global_var(x: Tensor, dims) -> Tensor:
 
 
 def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
-               R: Tensor, eps: float, select: Select) -> Tensor:
+               R: Tensor, eps: float, select: Select,
+               detach_factors: bool = False) -> Tensor:
     """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
 
     ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
@@ -150,6 +151,9 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
         R: ``(K, n, C, H, W)`` relevance for the selected samples.
         eps: Stabilizer of the division by ``y``.
         select: Picks the decoded samples from a full-batch tensor.
+        detach_factors: Treat ``gamma / sigma`` and ``x / y`` as constants
+            in the backward pass (the original code's choice); the values
+            are the same.
     """
     use_batch = module.training or not module.track_running_stats \
         or module.running_var is None
@@ -165,14 +169,20 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
     if gamma is not None:
         scale = scale * gamma
     shape = (1, -1) + (1, ) * (x.dim() - 2)
-    return select(x) * scale.view(shape) * R / stabilize(select(y), eps)
+    factor = select(x) * scale.view(shape) / stabilize(select(y), eps)
+    return (factor.detach() if detach_factors else factor) * R
 
 
-def max_pool(module, a: Tensor, R: Tensor) -> Tensor:
-    """Winner-take-all for ``nn.MaxPool2d``; shared argmaxes are summed.
+def max_pool(module, a: Tensor, R: Tensor, overwrite: bool = False
+             ) -> Tensor:
+    """Winner-take-all for ``nn.MaxPool2d``.
 
     Indices are recomputed from the stored input with the module's own
     settings (the same kernel as the forward pass, so the same argmax).
+    Where overlapping windows share an argmax, their relevance is summed
+    (exact, conserving), or with ``overwrite`` the window that comes last
+    in raster order wins, as ``F.max_unpool2d`` does on the CPU (the
+    original code's unpooling; deterministic here).
     """
     if module.return_indices:
         raise NotImplementedError('MaxPool2d(return_indices=True)')
@@ -180,9 +190,18 @@ def max_pool(module, a: Tensor, R: Tensor) -> Tensor:
                           module.padding, module.dilation, module.ceil_mode,
                           return_indices=True)
     k = R.shape[0]
-    flat_idx = idx.flatten(2).unsqueeze(0).expand(k, -1, -1, -1)
+    flat = idx.flatten(2)
+    src = R.flatten(3)
+    if overwrite:
+        # keep, per input position, only the last window that points at it
+        pos = torch.arange(flat.shape[-1], device=flat.device).expand_as(flat)
+        last = torch.full(a.shape[:2] + (a.shape[2] * a.shape[3], ), -1,
+                          dtype=pos.dtype, device=pos.device)
+        last = last.scatter_reduce(2, flat, pos, 'amax')
+        src = src * (last.gather(2, flat) == pos).to(src.dtype)
+    flat_idx = flat.unsqueeze(0).expand(k, -1, -1, -1)
     out = R.new_zeros((k, ) + a.shape[:2] + (a.shape[2] * a.shape[3], ))
-    out = out.scatter_add(3, flat_idx, R.flatten(3))
+    out = out.scatter_add(3, flat_idx, src)
     return out.view((k, ) + tuple(a.shape))
 
 

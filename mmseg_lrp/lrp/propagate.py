@@ -16,7 +16,7 @@ from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from .functional import Select
-from .records import Record, Tape
+from .records import CLASSIFIER, Record, Tape
 from .rules import RuleContext, RuleMap
 
 
@@ -88,12 +88,19 @@ class LRPPropagator:
     def step(self, rec: Record, R: Tensor, ctx: RuleContext) -> Tensor:
         """Apply the rule of one record.
 
-        Functional reshapes between recorded layers (e.g. ``flatten``
-        before a linear classifier) are undone first: ``R`` takes the shape
-        of the record's output.
+        A functional flatten between recorded layers (e.g. before a linear
+        classifier) is undone first: ``R`` takes the shape of the record's
+        output. Any other mismatch is an error (an unrecorded operation).
         """
         out = rec.output
-        if out is not None and R.shape[2:] != out.shape[1:]:
+        if isinstance(out, Tensor) and R.shape[2:] != out.shape[1:]:
+            flat = R.dim() == 3 or out.dim() == 2
+            if not flat or R[0, 0].numel() != out[0].numel():
+                raise RuntimeError(
+                    f'relevance of shape {tuple(R.shape[2:])} reaches '
+                    f'{rec.name} ({type(rec.module).__name__}), whose output '
+                    f'is {tuple(out.shape[1:])}: an operation between '
+                    'recorded layers has no LRP rule')
             R = R.reshape(R.shape[:2] + out.shape[1:])
         return self.rule_map.rule_for(rec)(rec, R, ctx)
 
@@ -149,6 +156,10 @@ class LRPPropagator:
             ``(n, k, H, W)`` heatmaps at the input resolution, in the order
             of ``classes``.
         """
+        if not tape.has_classifier():
+            raise ValueError(
+                'heatmaps need a tape that ends with the classifier '
+                f'(records named {CLASSIFIER}*, see Tape.record)')
         ctx = self.context(select, weights)
         if classes is None:
             logits = tape.output()

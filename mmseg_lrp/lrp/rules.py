@@ -48,11 +48,18 @@ class RuleContext:
 
     def weight(self, rec: LayerRecord) -> Optional[Tensor]:
         """The decoder's weight of a layer: the module's own (tied), or the
-        untied copy of that name."""
+        untied copy of that name (the classifier's is always its own).
+
+        Raises:
+            KeyError: Untied weights are given but none for this layer.
+        """
         w = getattr(rec.module, 'weight', None)
-        if self.weights is None:
+        if self.weights is None or w is None or rec.name.startswith(
+                CLASSIFIER):
             return w
-        return self.weights.get(rec.name, w)
+        if rec.name not in self.weights:
+            raise KeyError(f'no untied decoder weight for {rec.name}')
+        return self.weights[rec.name]
 
     def backward(self, tape: Sequence[Record], R: Tensor) -> Tensor:
         return self.propagator.backward(tape, R, self)
@@ -175,16 +182,24 @@ class Epsilon(Rule):
 
     Args:
         epsilon: Stabilizer (default: the propagator's).
+        detach_bias: Treat the bias inside ``z`` as a constant in the
+            backward pass (the original code's choice); same values.
     """
 
-    def __init__(self, epsilon: Optional[float] = None) -> None:
+    def __init__(self, epsilon: Optional[float] = None,
+                 detach_bias: bool = False) -> None:
         if epsilon is not None and not epsilon > 0:
             raise ValueError(f'epsilon must be > 0, got {epsilon}')
         self.epsilon = epsilon
+        self.detach_bias = bool(detach_bias)
 
     def __call__(self, rec, R, ctx):
         eps = self.epsilon or ctx.epsilon
         a, z = ctx.select(rec.input), ctx.select(rec.output)
+        b = getattr(rec.module, 'bias', None)
+        if self.detach_bias and b is not None:
+            b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
+            z = z - b + b.detach()
         if isinstance(rec.module, nn.Linear):
             return F_.linear_epsilon(ctx.weight(rec), a, z, R, eps)
         return F_.conv_epsilon(rec.module, ctx.weight(rec), a, z, R, eps)
@@ -224,20 +239,38 @@ class ZPlus(AlphaBeta):
 class BatchNorm(Rule):
     """LRP-0 of BatchNorm as its affine map (see
     :func:`functional.batch_norm`: batch statistics in train mode, all
-    ranks' under SyncBN)."""
+    ranks' under SyncBN).
+
+    Args:
+        detach_factors: Treat ``gamma / sigma`` and ``x / y`` as constants
+            in the backward pass (the original code's choice).
+    """
+
+    def __init__(self, detach_factors: bool = False) -> None:
+        self.detach_factors = bool(detach_factors)
 
     def __call__(self, rec, R, ctx):
         return F_.batch_norm(rec.module, ctx.weight(rec), rec.input,
-                             rec.output, R, ctx.epsilon, ctx.select)
+                             rec.output, R, ctx.epsilon, ctx.select,
+                             self.detach_factors)
 
 
 @register_rule('winner_takes_all', default_for=(nn.MaxPool2d, ))
 class WinnerTakesAll(Rule):
-    """Max pooling: each window's relevance goes to its argmax (shared
-    argmaxes are summed: exact)."""
+    """Max pooling: each window's relevance goes to its argmax.
+
+    Args:
+        overwrite: Where overlapping windows share an argmax, the last
+            window's relevance wins, as ``F.max_unpool2d`` (the original
+            code); default: summed (exact).
+    """
+
+    def __init__(self, overwrite: bool = False) -> None:
+        self.overwrite = bool(overwrite)
 
     def __call__(self, rec, R, ctx):
-        return F_.max_pool(rec.module, ctx.select(rec.input), R)
+        return F_.max_pool(rec.module, ctx.select(rec.input), R,
+                           self.overwrite)
 
 
 @register_rule('avg_pool', default_for=(nn.AvgPool2d, nn.AdaptiveAvgPool2d))

@@ -8,7 +8,6 @@
 # Gaussian noise) at 64x64. Evaluation: standard protocol (full resolution,
 # 255 ignored). Prepare: `make toy-data`.
 data_root = 'data/toy_voc/VOC2012'
-pixel_split = 'ImageSets/SemiSeg/paper_30_seed0.txt'
 crop_size = (64, 64)
 toy_metainfo = dict(classes=('background', 'aeroplane', 'bicycle', 'bird',
                              'car', 'cat', 'person'))
@@ -47,7 +46,7 @@ train_dataloader = dict(
         type='SemiSupervisedBatchSampler', num_pixel_labelled=4),
     dataset=dict(
         type='SemiVOCDataset',
-        pixel_split=pixel_split,
+        pixel_split='ImageSets/SemiSeg/paper_30_seed0.txt',
         datasets=[
             dict(
                 type='VOCPixelLabelDataset',

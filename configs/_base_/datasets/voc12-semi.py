@@ -13,7 +13,6 @@
 # paper's protocol is voc12-semi_paper-eval.py. Per label budget:
 # voc12-semi-{20,100,500,1464}[_paper-eval].py.
 data_root = 'data/VOCdevkit/VOC2012'
-pixel_split = 'ImageSets/SemiSeg/paper_1464_seed0.txt'
 crop_size = (256, 256)
 train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
@@ -59,7 +58,7 @@ train_dataloader = dict(
         type='SemiSupervisedBatchSampler', num_pixel_labelled=5),
     dataset=dict(
         type='SemiVOCDataset',
-        pixel_split=pixel_split,
+        pixel_split='ImageSets/SemiSeg/paper_1464_seed0.txt',
         datasets=[
             dict(
                 type='VOCPixelLabelDataset',

@@ -120,8 +120,9 @@ class SemiSupervisedBatchSampler(BatchSampler):
                    list(itertools.islice(image, n_img)))
 
     def __len__(self) -> int:
-        """Batches in one pass over the dataset (the stream is endless)."""
-        return max(1, len(self.dataset) // self.batch_size)
+        """Batches in one pass over the dataset, as a DataLoader counts
+        them (the stream itself is endless)."""
+        return max(1, -(-len(self.dataset) // self.batch_size))
 
     def set_epoch(self, epoch: int) -> None:
         """Not used: the streams are endless."""

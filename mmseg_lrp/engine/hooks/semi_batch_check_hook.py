@@ -19,4 +19,4 @@ class SemiBatchCheckHook(Hook):
             'SemiBatchCheckHook is deprecated and does nothing: '
             'SemiSupervisedBatchSampler (train_dataloader.batch_sampler) '
             'makes the pixel/image mix by construction; remove the hook '
-            'from custom_hooks', DeprecationWarning, stacklevel=2)
+            'from custom_hooks', FutureWarning, stacklevel=2)

@@ -146,8 +146,8 @@ class LRPTiedHead(BaseDecodeHead):
         """Image-level logits ``(N, K)``.
 
         On :class:`LRPFeatures` the classifier (pool, ``conv_seg``) is
-        recorded on their tape, once: later calls return the recorded
-        logits.
+        recorded on their tape, once (later calls return the recorded
+        logits), if the tape ends with the encoder's last output.
         """
         feat = inputs[-1]
         tape = getattr(inputs, 'tape', None)
@@ -160,12 +160,7 @@ class LRPTiedHead(BaseDecodeHead):
                 f'decode_head.in_channels={feat.shape[1]}')
         pooled = self.pool(feat)
         logits = self.conv_seg(pooled)
-        if tape is not None:
-            if tape.output() is not feat:
-                raise RuntimeError(
-                    "the encoder's last output is not the output of its "
-                    'last recorded layer: out_indices must include the last '
-                    'stage')
+        if tape is not None and tape.output() is feat:
             tape.record(self.pool, feat, pooled, CLASSIFIER + 'pool')
             tape.record(self.conv_seg, pooled, logits, CLASSIFIER + 'fc')
         return logits.flatten(1)
@@ -180,6 +175,10 @@ class LRPTiedHead(BaseDecodeHead):
                 'LRPTiedHead needs the tape of the encoder forward pass: use '
                 'it with LRPEncoderDecoder')
         self.classify(inputs)
+        if not tape.has_classifier():
+            raise RuntimeError(
+                "the encoder's last output is not the output of its last "
+                'recorded layer: out_indices must include the last stage')
         with torch.autocast(device_type=inputs[-1].device.type,
                             enabled=False):
             heat = self.propagator.heatmaps(
