@@ -10,7 +10,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch.nn as nn
 
-from .rules import default_rule_name, register_layer
+from .rules import default_rule_name, qualname, register_layer
 
 # Returns an error message for an unsupported configuration, or None.
 Check = Callable[[nn.Module], Optional[str]]
@@ -33,10 +33,6 @@ class BlockAdapter:
 BLOCKS: Dict[str, BlockAdapter] = {}
 CONTAINERS: Dict[str, Optional[Check]] = {}
 ENCODERS: Dict[str, Optional[Check]] = {}
-
-
-def qualname(cls: type) -> str:
-    return f'{cls.__module__}.{cls.__qualname__}'
 
 
 def register_block(name: str, main_last: Callable, shortcut: Callable,

@@ -98,7 +98,3 @@ class Tape(list):
         """Whether decoding involves collective ops (SyncBN under DDP),
         so every rank must decode."""
         return any(synced_bn(r.module) for r in self.layers())
-
-    def encoder(self) -> 'Tape':
-        """The records before the classifier's."""
-        return Tape(r for r in self if not r.name.startswith(CLASSIFIER))

@@ -91,13 +91,15 @@ RULES: Dict[str, Type[Rule]] = {}
 LAYER_RULES: Dict[LayerType, str] = {}
 
 
-def _qualname(cls: type) -> str:
+def qualname(cls: type) -> str:
+    """``'pkg.module.Class'``: how optional libraries' types are registered.
+    """
     return f'{cls.__module__}.{cls.__qualname__}'
 
 
 def _is_a(module: nn.Module, t: LayerType) -> bool:
     if isinstance(t, str):
-        return any(_qualname(c) == t for c in type(module).__mro__)
+        return any(qualname(c) == t for c in type(module).__mro__)
     return isinstance(module, t)
 
 
@@ -150,7 +152,7 @@ def default_rule_name(module: nn.Module) -> Optional[str]:
     Exact types and names are looked up first, then base classes in
     registration order.
     """
-    for key in (type(module), _qualname(type(module))):
+    for key in (type(module), qualname(type(module))):
         if key in LAYER_RULES:
             return LAYER_RULES[key]
     for t, rule in LAYER_RULES.items():
