@@ -48,16 +48,18 @@ class RuleContext:
 
     def weight(self, rec: LayerRecord) -> Optional[Tensor]:
         """The decoder's weight of a layer: the module's own (tied), or the
-        untied copy of that name (the classifier's is always its own).
+        untied copy of that name (the classifier's own unless a copy is
+        given).
 
         Raises:
             KeyError: Untied weights are given but none for this layer.
         """
         w = getattr(rec.module, 'weight', None)
-        if self.weights is None or w is None or rec.name.startswith(
-                CLASSIFIER):
+        if self.weights is None or w is None:
             return w
         if rec.name not in self.weights:
+            if rec.name.startswith(CLASSIFIER):
+                return w
             raise KeyError(f'no untied decoder weight for {rec.name}')
         return self.weights[rec.name]
 

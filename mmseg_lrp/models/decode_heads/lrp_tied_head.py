@@ -5,12 +5,16 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from mmengine.model import Sequential
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from mmseg_lrp.lrp import CLASSIFIER, LRPPropagator, Tape, select_rows
 from ..utils.image_labels import batch_image_labels
+
+
+TIE_MODES = (True, False, 'original')
 
 
 class LRPFeatures(tuple):
@@ -29,7 +33,10 @@ class LRPTiedHead(BaseDecodeHead):
 
     The classifier is global average pooling + a linear layer over K classes
     (background included); it is stored as ``conv_seg`` (a 1x1 conv on the
-    pooled features), so checkpoints keep mmseg's standard keys. For each
+    pooled features), so checkpoints keep mmseg's standard keys. With
+    ``pool_size`` / ``fc_channels`` it is torchvision's VGG classifier
+    instead: adaptive average pooling to ``pool_size`` x ``pool_size``, then
+    linear + ReLU + dropout layers (``mlp``), then ``conv_seg``. For each
     class k the relevance ``z_k e_k`` at the logits is propagated back
     through the encoder (the tape recorded by :class:`LRPEncoderDecoder`)
     with the encoder's own weights; the heatmaps at the input resolution,
@@ -48,8 +55,24 @@ class LRPTiedHead(BaseDecodeHead):
         use_checkpoint: Memory-bounded exact mode: each class chunk is
             recomputed in the backward pass (one backward, DDP-safe).
         tie: True (default): the decoder uses the encoder's weight tensors.
-            False: the decoder starts as a copy of them and trains
-            separately (ablation).
+            False: the decoder has its own copy of every weighted encoder
+            layer, trained separately (ablation); the copies start from the
+            encoder's weights as loaded (``load_from``, else as
+            initialised). ``'original'``: the parametrisation the original
+            code ran with on GPU (its aliases became copies when the model
+            moved to the device): own copies of the conv and linear layers,
+            the classifier's included, taken when the model is initialised
+            (ImageNet weights, a random classifier) and never overwritten by
+            a loaded checkpoint that lacks them; BN layers use the
+            encoder's own parameters.
+        pool_size: Output size of the classifier's adaptive average pooling
+            (1: global average pooling; 7: torchvision's VGG).
+        fc_channels: Widths of the hidden linear layers between the pooling
+            and ``conv_seg``, e.g. ``(4096, 4096)`` for VGG's fc6, fc7.
+        fc_dropout: Dropout after each hidden layer's ReLU.
+        fc_init_cfg: ``init_cfg`` of the hidden layers (``mlp``), e.g.
+            ``dict(type='Pretrained', checkpoint=<mmpretrain VGG>,
+            prefix='backbone.classifier.')`` for the ImageNet fc6 / fc7.
         heatmap_scale: Factor on the heatmaps before they serve as logits:
             1.0 (default, the paper's method) or ``'pixels'`` (times the
             number of input pixels, so a heatmap's mean is its class logit
@@ -72,7 +95,11 @@ class LRPTiedHead(BaseDecodeHead):
                  conv_rules: Sequence[dict] = (),
                  class_chunk: Optional[int] = None,
                  use_checkpoint: bool = False,
-                 tie: bool = True,
+                 tie: Union[bool, str] = True,
+                 pool_size: int = 1,
+                 fc_channels: Sequence[int] = (),
+                 fc_dropout: float = 0.5,
+                 fc_init_cfg: Optional[dict] = None,
                  heatmap_scale: Union[float, str] = 1.0,
                  heatmap_bias: bool = False,
                  loss_decode: ConfigType = dict(type='SegClsLoss'),
@@ -89,16 +116,33 @@ class LRPTiedHead(BaseDecodeHead):
         kwargs['dropout_ratio'] = 0
         if not isinstance(in_channels, int):
             raise ValueError(f'in_channels must be an int, got {in_channels}')
+        if tie not in TIE_MODES or isinstance(tie, int) and not isinstance(
+                tie, bool):
+            raise ValueError(f'tie must be one of {TIE_MODES}, got {tie!r}')
+        if not (isinstance(pool_size, int) and pool_size >= 1):
+            raise ValueError(f'pool_size must be an int >= 1, got '
+                             f'{pool_size!r}')
+        if not 0 <= fc_dropout < 1:
+            raise ValueError(f'fc_dropout must be in [0, 1), got {fc_dropout}')
+        width = in_channels * pool_size**2
+        layers = []
+        for c in fc_channels:
+            layers += [nn.Linear(width, c), nn.ReLU(), nn.Dropout(fc_dropout)]
+            width = c
         super().__init__(
             in_channels=in_channels,
-            channels=in_channels,
+            channels=width,
             num_classes=num_classes,
             out_channels=num_classes,
             loss_decode=loss_decode,
             **kwargs)
         if class_chunk is not None and not 0 < class_chunk:
             raise ValueError(f'class_chunk must be > 0, got {class_chunk}')
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.pool = nn.AdaptiveAvgPool2d(pool_size)
+        self.mlp = Sequential(
+            *layers, init_cfg=fc_init_cfg) if layers else None
+        if fc_init_cfg is not None and not layers:
+            raise ValueError('fc_init_cfg needs fc_channels')
         self.propagator = LRPPropagator(epsilon, conv_rules,
                                         'decode_head.conv_rules')
         self.class_chunk = class_chunk
@@ -114,32 +158,59 @@ class LRPTiedHead(BaseDecodeHead):
             torch.zeros(num_classes)) if heatmap_bias else None
         self.untied: Optional[nn.ParameterDict] = None
 
-    # -- untied ablation ---------------------------------------------------
+    # -- untied decoders ----------------------------------------------------
     @staticmethod
     def _key(name: str) -> str:
         return name.replace('.', '__')
 
+    def classifier_layers(self) -> List[Tuple[str, nn.Module]]:
+        """The classifier's weighted layers by their tape names."""
+        layers = [] if self.mlp is None else [
+            (f'{CLASSIFIER}mlp.{i}', m) for i, m in enumerate(self.mlp)
+            if isinstance(m, nn.Linear)
+        ]
+        return layers + [(CLASSIFIER + 'fc', self.conv_seg)]
+
+    def _copied_layers(self, backbone: nn.Module
+                       ) -> List[Tuple[str, nn.Module]]:
+        """The layers whose weight the untied decoder copies."""
+        if self.tie is False:
+            return [(n, m) for n, m in backbone.named_modules()
+                    if isinstance(getattr(m, 'weight', None), nn.Parameter)]
+        return [(n, m) for n, m in backbone.named_modules()
+                if isinstance(m, (nn.Conv2d, nn.Linear))
+                ] + self.classifier_layers()
+
     def build_untied(self, backbone: nn.Module) -> None:
-        """Create the decoder's own copies of the encoder's weights."""
-        params = {}
-        for name, m in backbone.named_modules():
-            w = getattr(m, 'weight', None)
-            if isinstance(w, nn.Parameter):
-                params[self._key(name)] = nn.Parameter(w.detach().clone())
-        self.untied = nn.ParameterDict(params)
+        """Create the decoder's own weights (``tie`` False or
+        ``'original'``)."""
+        self.untied = nn.ParameterDict({
+            self._key(n): nn.Parameter(m.weight.detach().clone())
+            for n, m in self._copied_layers(backbone)
+        })
+        # BN layers of tie='original' keep using the encoder's parameters
+        self._own = {} if self.tie is False else {
+            n: m for n, m in backbone.named_modules()
+            if isinstance(getattr(m, 'weight', None), nn.Parameter)
+            and self._key(n) not in self.untied
+        }
 
     @torch.no_grad()
-    def copy_untied_from(self, backbone: nn.Module) -> None:
-        """(Re)start the untied decoder as a copy of the encoder."""
-        for name, m in backbone.named_modules():
+    def copy_untied_from(self, backbone: nn.Module,
+                         keys: Optional[Sequence[str]] = None) -> None:
+        """(Re)start the untied decoder's weights (those in ``keys``, all if
+        None) as copies of the encoder's and the classifier's."""
+        for name, m in self._copied_layers(backbone):
             key = self._key(name)
-            if self.untied is not None and key in self.untied:
+            if keys is None or key in keys:
                 self.untied[key].copy_(m.weight)
 
     def _decoder_weights(self) -> Optional[Dict[str, Tensor]]:
-        if self.tie:
+        if self.tie is True:
             return None
-        return {k.replace('__', '.'): v for k, v in self.untied.items()}
+        weights = {k.replace('__', '.'): v for k, v in self.untied.items()}
+        weights.update((n, m.weight) for n, m in self._own.items())
+        return weights
 
     # -- forward -------------------------------------------------------------
     def classify(self, inputs: Sequence[Tensor]) -> Tensor:
@@ -158,11 +229,21 @@ class LRPTiedHead(BaseDecodeHead):
                 f'LRPTiedHead(in_channels={self.in_channels}) got encoder '
                 f'features with {feat.shape[1]} channels: set '
                 f'decode_head.in_channels={feat.shape[1]}')
-        pooled = self.pool(feat)
-        logits = self.conv_seg(pooled)
-        if tape is not None and tape.output() is feat:
-            tape.record(self.pool, feat, pooled, CLASSIFIER + 'pool')
-            tape.record(self.conv_seg, pooled, logits, CLASSIFIER + 'fc')
+        record = tape is not None and tape.output() is feat
+        x = self.pool(feat)
+        if record:
+            tape.record(self.pool, feat, x, CLASSIFIER + 'pool')
+        if self.mlp is not None or x.shape[-1] > 1:
+            x = x.flatten(1)  # undone by the propagator between records
+        for i, layer in enumerate(self.mlp or ()):
+            y = layer(x)
+            if record:
+                tape.record(layer, x, y, f'{CLASSIFIER}mlp.{i}')
+            x = y
+        x = x.view(x.shape[0], -1, 1, 1)
+        logits = self.conv_seg(x)
+        if record:
+            tape.record(self.conv_seg, x, logits, CLASSIFIER + 'fc')
         return logits.flatten(1)
 
     def decode(self, inputs: LRPFeatures,

@@ -1,6 +1,7 @@
 """Encoder-decoder whose decoder is the encoder's unrolled LRP pass."""
 from typing import Optional
 
+from mmengine.logging import MMLogger
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
@@ -9,6 +10,33 @@ from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from mmseg_lrp.lrp import TapeRecorder, check_encoder
 from ..decode_heads.lrp_tied_head import LRPFeatures, LRPTiedHead
 from ..utils import attach_img_logits, batch_img_metas
+
+
+UNTIED = 'decode_head.untied.'
+
+
+def _untied_after_load(model: 'LRPEncoderDecoder', incompatible) -> None:
+    """After a checkpoint without the untied decoder's weights (e.g. the
+    stage-1 classifier, loaded by ``load_from`` after ``init_weights``):
+    ``tie=False`` copies them from the encoder just loaded; ``'original'``
+    keeps them as initialised, as the original code did."""
+    missing = [k for k in incompatible.missing_keys if UNTIED in k]
+    if not missing:
+        return
+    head = model.decode_head
+    logger = MMLogger.get_current_instance()
+    if head.tie is False:
+        head.copy_untied_from(model.backbone,
+                              [k.split(UNTIED, 1)[1] for k in missing])
+        for k in missing:
+            incompatible.missing_keys.remove(k)
+        logger.info(f'{len(missing)} untied decoder weights copied from the '
+                    'loaded encoder (the checkpoint has none)')
+    else:
+        logger.info(f"tie='original': {len(missing)} untied decoder weights "
+                    'are not in the checkpoint and keep their initial '
+                    'values (ImageNet, random classifier), as in the '
+                    'original code')
 
 
 @MODELS.register_module()
@@ -58,12 +86,13 @@ class LRPEncoderDecoder(EncoderDecoder):
             raise TypeError('LRPEncoderDecoder needs decode_head of type '
                             f'LRPTiedHead, got {type(self.decode_head)}')
         check_encoder(self.backbone, inplace_act)
-        if not self.decode_head.tie:
+        if self.decode_head.tie is not True:
             self.decode_head.build_untied(self.backbone)
+            self.register_load_state_dict_post_hook(_untied_after_load)
 
     def init_weights(self) -> None:
         super().init_weights()
-        if not self.decode_head.tie:
+        if self.decode_head.tie is not True:
             # the untied decoder starts from the (possibly pretrained) encoder
             self.decode_head.copy_untied_from(self.backbone)
 
