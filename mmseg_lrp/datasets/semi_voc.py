@@ -1,9 +1,12 @@
 """The semi-supervised training set: a pixel-labelled and an image-level
 pool, with the pixel split as one argument."""
+import inspect
+import os.path as osp
 from typing import Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset, ConcatDataset
 from mmseg.registry import DATASETS
+from .voc_image_label import VOCImageLabelDataset
 
 
 @DATASETS.register_module()
@@ -22,12 +25,16 @@ class SemiVOCDataset(ConcatDataset):
             ``data_root``); sets ``datasets[0].ann_file``, which must then
             be unset or the same (two different splits are an error, not a
             silent choice). None keeps ``datasets[0].ann_file``.
+        disjoint_pools: Leave the pixel-labelled ids out of the image-level
+            pool (adds the pixel split to ``datasets[1].exclude_files``), as
+            the original code did; default False: they are in both pools.
         **kwargs: Other :class:`ConcatDataset` arguments.
     """
 
     def __init__(self,
                  datasets: Sequence[Union[BaseDataset, dict]],
                  pixel_split: Optional[str] = None,
+                 disjoint_pools: bool = False,
                  **kwargs) -> None:
         datasets = list(datasets)
         if len(datasets) != 2:
@@ -48,4 +55,22 @@ class SemiVOCDataset(ConcatDataset):
                     f'datasets[0].ann_file={ann!r} name different splits; '
                     'set only pixel_split')
             datasets[0] = dict(pixel, ann_file=pixel_split)
+        if disjoint_pools:
+            datasets[1] = self._without_pixel_ids(*datasets)
         super().__init__(datasets, **kwargs)
+
+    @staticmethod
+    def _without_pixel_ids(pixel: Union[BaseDataset, dict],
+                           image: Union[BaseDataset, dict]) -> dict:
+        if not (isinstance(pixel, dict) and isinstance(image, dict)):
+            raise ValueError('SemiVOCDataset: disjoint_pools needs both pools '
+                             'as configs')
+        split = pixel.get('ann_file', None)
+        if not split:
+            raise ValueError('SemiVOCDataset: disjoint_pools needs the pixel '
+                             'split (pixel_split or datasets[0].ann_file)')
+        split = osp.join(pixel.get('data_root', None) or '', split)
+        default = inspect.signature(VOCImageLabelDataset).parameters[
+            'exclude_files'].default
+        exclude = list(image.get('exclude_files', default))
+        return dict(image, exclude_files=exclude + [osp.abspath(split)])

@@ -28,9 +28,10 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
 
     Args:
         ann_file: Optional id list; empty means every image in the folder.
-        exclude_files: Id lists whose ids leave the pool. The original keeps
-            the pixel-labelled training images in the image pool too; add
-            their split file here to keep the pools disjoint.
+        exclude_files: Id lists whose ids leave the pool. The original
+            code's image-level pool also leaves out the pixel-labelled
+            training images (its pools are disjoint): add their split file
+            here, or set ``SemiVOCDataset(disjoint_pools=True)``.
         labels_file: Optional JSON label cache (relative to data_root).
         ann_dir: Folder of the XMLs (relative to data_root).
         background_present: Mark background present in every image label.

@@ -9,8 +9,12 @@ line) from ``ImageSets/Segmentation/train.txt``: protocol ``paper`` is the
 original's seeded class-balanced greedy selection (every class covered,
 class counts as even as possible, blended with the natural class
 distribution by ``--blend``: default 0 below 500 images, 0.5 from 500 on),
-``classic`` a uniform random sample. The LRP configs and the baselines read
-the same files. Class labels come from the XMLs or ``--labels`` (the cache of
+``original`` the original code's own weighted random draw, ported exactly
+(with ``--seed 0``, its fixed seed, and the default blend it gives back the
+original's 20 / 100 / 500 subsets; it may return fewer ids than asked, as
+the original does, which is reported), ``classic`` a uniform random
+sample. The LRP configs and the baselines read the same files. Class
+labels come from the XMLs or ``--labels`` (the cache of
 voc_image_labels.py). Ids without a mask are left out, with a warning.
 """
 import argparse
@@ -32,8 +36,9 @@ def parse_args():
     parser.add_argument('--protocol', choices=PROTOCOLS, default='paper')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--blend', type=float, default=None,
-                        help='paper protocol: weight of the natural class '
-                        'distribution (default 0 below 500, 0.5 from 500)')
+                        help='paper / original protocol: weight of the '
+                        'natural class distribution (default 0 below 500, '
+                        '0.5 from 500; original: 1 - --uniform_masks)')
     parser.add_argument('--source', default='ImageSets/Segmentation/train.txt',
                         help='list to choose from (relative to ROOT)')
     parser.add_argument('--labels', default=None,
@@ -95,7 +100,11 @@ def main():
         with open(out, 'w') as f:
             f.write(''.join(f'{i}\n' for i in chosen))
         blend = ''
-        if args.protocol == 'paper':
+        if len(chosen) < num:
+            print(f'warning: the {args.protocol} draw returned {len(chosen)} '
+                  f'of {num} ids (as the original code does when no image '
+                  'fits the next class quota)')
+        if args.protocol in ('paper', 'original'):
             b = default_blend(num) if args.blend is None else args.blend
             blend = f', blend {b}'
         counts = class_counts(labels, chosen)

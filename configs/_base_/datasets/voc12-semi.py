@@ -7,8 +7,8 @@
 # 10 = 5 pixel-labelled + 5 image-level; augmentation: random square crop of
 # the short side, resize 256, flip, brightness/contrast/colour jitter,
 # defocus blur, Gaussian noise. The pixel-labelled ids are also in the image
-# pool, as in the original (add the split file to exclude_files to keep the
-# pools disjoint).
+# pool; the original kept the pools disjoint (disjoint_pools=True does that,
+# as the paper_compat configs do).
 # Evaluation here: the standard protocol (full resolution, 255 ignored). The
 # paper's protocol is voc12-semi_paper-eval.py. Per label budget:
 # voc12-semi-{20,100,500,1464}[_paper-eval].py.

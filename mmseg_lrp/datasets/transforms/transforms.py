@@ -146,7 +146,10 @@ class RandomGaussianNoise(BaseTransform):
 @TRANSFORMS.register_module()
 class IgnoreToBackground(BaseTransform):
     """Count ignored pixels (VOC's 255 object boundaries) as background, as
-    the paper's evaluation does. Not the standard VOC protocol.
+    the paper's evaluation and the original code's training do. Not the
+    standard VOC protocol. Samples without pixel labels
+    (``has_pixel_label=False``, all-ignore masks) are left alone: their 255
+    means unlabelled, not boundary.
 
     Args:
         ignore_index: The value to replace.
@@ -163,6 +166,8 @@ class IgnoreToBackground(BaseTransform):
         self.keys = tuple(keys)
 
     def transform(self, results: dict) -> dict:
+        if results.get('has_pixel_label', True) is False:
+            return results
         for key in self.keys:
             seg = results[key].copy()
             seg[seg == self.ignore_index] = self.background
