@@ -169,6 +169,16 @@ def test_toy_experiment_configs_train_and_validate(path, toy_semi, tmp_path):
     from mmengine.runner import Runner
     from test_voc_configs import toy_overrides
     cfg = toy_overrides(Config.fromfile(path), toy_semi, tmp_path)
+    if 'RequireCheckpointHook' in [h['type'] for h in cfg.custom_hooks]:
+        # the paper-compat model starts from stage 1: refused without it
+        with pytest.raises(RuntimeError, match='load_from'):
+            Runner.from_cfg(cfg.copy()).train()
+        from mmseg.registry import MODELS
+        from mmseg_lrp.utils import register_checkpoint_loader
+        register_checkpoint_loader()
+        cfg.load_from = str(tmp_path / 'stage1.pth')
+        torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()),
+                   cfg.load_from)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert 0 <= runner.message_hub.get_scalar('val/mIoU').current() <= 100

@@ -1,4 +1,5 @@
 from .lrp_heatmap_hook import LRPHeatmapHook
+from .require_checkpoint_hook import RequireCheckpointHook
 from .semi_batch_check_hook import SemiBatchCheckHook
 
-__all__ = ['LRPHeatmapHook', 'SemiBatchCheckHook']
+__all__ = ['LRPHeatmapHook', 'RequireCheckpointHook', 'SemiBatchCheckHook']

@@ -34,9 +34,10 @@ def _untied_after_load(model: 'LRPEncoderDecoder', incompatible) -> None:
                     'loaded encoder (the checkpoint has none)')
     else:
         logger.info(f"tie='original': {len(missing)} untied decoder weights "
-                    'are not in the checkpoint and keep their initial '
-                    'values (ImageNet, random classifier), as in the '
-                    'original code')
+                    'are not in the checkpoint and keep the values they '
+                    "got at initialisation (the encoder's pretrained or "
+                    "initial weights, the classifier's initial ones), as in "
+                    'the original code')
 
 
 @MODELS.register_module()

@@ -1,0 +1,17 @@
+# Unrolled-LRP ResNet-50 as the original code trained it (torchvision's
+# ResNet-50 classifier: global average pooling + fc); the switches of
+# unrolled-lrp_vgg16_paper-compat.py.
+_base_ = ['./unrolled-lrp_vgg16_paper-compat.py']
+r50_imagenet = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.ResNet',
+        depth=50,
+        out_indices=(3, ),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=r50_imagenet, prefix='backbone.')),
+    decode_head=dict(
+        in_channels=2048, pool_size=1, fc_channels=(), fc_init_cfg=None),
+    inplace_act='disable')

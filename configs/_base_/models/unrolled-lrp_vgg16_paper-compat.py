@@ -1,0 +1,34 @@
+# Unrolled-LRP VGG16 as the original code (TW-autoencoder) trained it; every
+# switch below is off in the default model (unrolled-lrp_vgg16.py) and the
+# table in configs/unrolled_lrp/paper_compat/README.md says what each does.
+_base_ = ['./unrolled-lrp_vgg16.py']
+vgg16_imagenet = 'https://download.openmmlab.com/mmclassification/v0/vgg/vgg16_batch256_imagenet_20210208-db26f1a5.pth'  # noqa: E501
+model = dict(
+    # input (x + 1) / 256, no ImageNet mean/std
+    data_preprocessor=dict(
+        mean=[-1.0, -1.0, -1.0], std=[256.0, 256.0, 256.0], size=(256, 256)),
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained', checkpoint=vgg16_imagenet, prefix='backbone.')),
+    decode_head=dict(
+        # the decoder's own copies of the conv / linear weights, taken from
+        # the ImageNet weights (the classifier's: random) and not reloaded
+        tie='original',
+        # torchvision's VGG classifier: 7x7 adaptive pool, fc6, fc7, fc8
+        pool_size=7,
+        fc_channels=(4096, 4096),
+        fc_dropout=0.5,
+        fc_init_cfg=dict(
+            type='Pretrained',
+            checkpoint=vgg16_imagenet,
+            prefix='backbone.classifier.'),
+        conv_rules=[
+            # bias detached in z; at the classifier this is the release's
+            # start relevance (the fc bias gets a gradient 1 / z~)
+            dict(layers='classifier.*', type='epsilon', detach_bias=True),
+            dict(layers='*', type='epsilon', detach_bias=True),
+            dict(layers='*', type='batch_norm', detach_factors=True),
+            dict(layers='*', type='winner_takes_all', overwrite=True),
+        ],
+        # multilabel soft-margin loss x batch size (10)
+        loss_decode=dict(cls_weight=10.0)))
