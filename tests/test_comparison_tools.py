@@ -169,7 +169,8 @@ def test_toy_experiment_configs_train_and_validate(path, toy_semi, tmp_path):
     from mmengine.runner import Runner
     from test_voc_configs import toy_overrides
     cfg = toy_overrides(Config.fromfile(path), toy_semi, tmp_path)
-    if 'RequireCheckpointHook' in [h['type'] for h in cfg.custom_hooks]:
+    hooks = cfg.get('custom_hooks', None) or []
+    if 'RequireCheckpointHook' in [h['type'] for h in hooks]:
         # the paper-compat model starts from stage 1: refused without it
         with pytest.raises(RuntimeError, match='load_from'):
             Runner.from_cfg(cfg.copy()).train()
