@@ -21,7 +21,8 @@ from .lrp import LayerRecord, LRPPropagator, Tape
 
 
 def random_batch(n: int, labelled: int, shape: Sequence[int],
-                 num_classes: int, seed: int = 0) -> Dict[str, Tensor]:
+                 num_classes: int, seed: int = 0,
+                 mask_classes: Optional[int] = None) -> Dict[str, Tensor]:
     """A synthetic semi-supervised batch, the same for every tool.
 
     Args:
@@ -32,6 +33,9 @@ def random_batch(n: int, labelled: int, shape: Sequence[int],
         shape: ``(H, W)``.
         num_classes: K, background included.
         seed: Generator seed.
+        mask_classes: Object classes per labelled mask (background plus
+            this many random classes, e.g. 2 as in a typical VOC image);
+            default: every class.
 
     Returns:
         ``images`` uint8 ``(n, 3, H, W)``, ``masks`` long ``(n, H, W)``,
@@ -45,7 +49,12 @@ def random_batch(n: int, labelled: int, shape: Sequence[int],
     labels = (torch.rand(n, num_classes, generator=g) < 0.3).long()
     labels[:, 0] = 1
     for i in range(labelled):
-        masks[i] = torch.randint(0, num_classes, (h, w), generator=g)
+        classes = torch.arange(num_classes)
+        if mask_classes is not None:
+            pick = torch.randperm(num_classes - 1, generator=g)[:mask_classes]
+            classes = torch.cat([classes[:1], pick + 1])
+        masks[i] = classes[torch.randint(0, len(classes), (h, w),
+                                         generator=g)]
         labels[i] = 0
         labels[i, masks[i].unique()] = 1
     return dict(images=images, masks=masks, labels=labels,

@@ -66,13 +66,16 @@ def test_benchmark_tool_runs_each_schedule_in_fresh_processes():
         [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools',
                                   'benchmark_lrp.py'), CONFIG,
          '--batch-size', '2', '--labelled', '1', '--shape', '32', '32',
-         '--num-classes', '3', '--iters', '1', '--warmup', '0',
-         '--schedules', 'one-pass', 'memory-bounded:2', 'original'],
+         '--num-classes', '4', '--iters', '1', '--warmup', '0',
+         '--mask-classes', '1',
+         '--schedules', 'one-pass', 'memory-bounded:2', 'present:1',
+         'original'],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert res.returncode == 0, res.stdout[-3000:]
     rows = {line.split('|')[1].strip(): line
             for line in res.stdout.splitlines()
             if line.startswith('| ') and 'schedule' not in line}
-    assert set(rows) == {'one-pass', 'memory-bounded:2', 'original'}
+    assert set(rows) == {'one-pass', 'memory-bounded:2', 'present:1',
+                         'original'}
     # the reference row: speed-up and memory ratio 1.00x by construction
     assert rows['original'].count('1.00x') == 3

@@ -7,12 +7,17 @@ peak memory is its own), with ratios to the original schedule:
   batch), only the pixel-labelled samples decoded, one backward;
 - ``memory-bounded``: the same, decoded in class chunks under activation
   checkpointing (exact, one backward);
+- ``present:N``: present-class decoding (an option, not exact): in
+  training, per pixel-labelled sample, background + its mask's classes +
+  the N highest-scoring absent ones; at inference background + the N
+  highest-scoring classes (use ``--mask-classes`` for VOC-like masks);
 - ``original``: the schedule of the original code: a detached pass that
   decodes every class over the whole batch in a Python loop, each decoder
   layer recomputing its forward; then, per class, a forward through encoder
   and decoder and a backward through both.
 
-All three compute the same gradients (tested in tests/test_benchmark_lrp.py).
+The exact schedules compute the same gradients (tested in
+tests/test_benchmark_lrp.py).
 Times and speed-ups (in brackets: ref / value) and memory ratios (value /
 ref) are to the original schedule.
 Inference: time per image of the one-pass decoder vs the per-class loop of
@@ -20,7 +25,8 @@ the original decoder.
 
     python tools/analysis_tools/benchmark_lrp.py \\
         configs/_base_/models/unrolled-lrp_r50.py --batch-size 4 \\
-        --labelled 2 --shape 128 128 --num-classes 21 --iters 3
+        --labelled 2 --shape 128 128 --num-classes 21 --iters 3 \\
+        --mask-classes 2 --schedules one-pass present:2 original
 """
 import argparse
 import os
@@ -52,10 +58,11 @@ def build_model(config: str, num_classes: int, device: str):
 
 
 def make_batch(n: int, labelled: int, shape, num_classes: int, device: str,
-               dtype=torch.float32):
+               dtype=torch.float32, mask_classes=None):
     """Network inputs and data samples of the shared synthetic batch
     (:func:`mmseg_lrp.benchmark.random_batch`)."""
-    batch = random_batch(n, labelled, shape, num_classes)
+    batch = random_batch(n, labelled, shape, num_classes,
+                         mask_classes=mask_classes)
     return (normalized(batch['images'], dtype).to(device),
             seg_data_samples(batch, device))
 
@@ -102,8 +109,12 @@ def measure(schedule: str, args: dict) -> dict:
         _, _, chunk = schedule.partition(':')
         head.class_chunk = int(chunk) if chunk else args['class_chunk']
         head.use_checkpoint = True
+    if schedule.startswith('present:'):
+        head.train_absent_topk = head.test_class_topk = int(
+            schedule.split(':')[1])
     inputs, samples = make_batch(args['batch_size'], args['labelled'],
-                                 args['shape'], args['num_classes'], device)
+                                 args['shape'], args['num_classes'], device,
+                                 mask_classes=args.get('mask_classes'))
     optim = torch.optim.AdamW(model.parameters(), lr=1e-6)
     result = dict(schedule=schedule)
 
@@ -173,7 +184,10 @@ def parse_args():
     parser.add_argument('--schedules', nargs='+',
                         default=['one-pass', 'memory-bounded', 'original'],
                         help="among one-pass, memory-bounded[:CHUNK], "
-                        'original')
+                        'present:N, original')
+    parser.add_argument('--mask-classes', type=int, default=None,
+                        help='object classes per pixel-labelled mask '
+                        '(default: all K)')
     parser.add_argument('--out', help='write results as JSON')
     return parser.parse_args()
 
@@ -185,13 +199,14 @@ def main():
                     num_classes=args.num_classes,
                     class_chunk=args.class_chunk, iters=args.iters,
                     warmup=args.warmup, device=args.device,
-                    threads=args.threads)
+                    threads=args.threads, mask_classes=args.mask_classes)
     results = run(args.schedules, **settings)
     report(f'{os.path.basename(args.config)}: device={args.device} '
            f'threads={args.threads or torch.get_num_threads()} '
            f'batch={args.batch_size} ({args.labelled} pixel-labelled) '
            f'shape={tuple(args.shape)} K={args.num_classes} '
-           f'chunk={args.class_chunk} iters={args.iters}',
+           f'chunk={args.class_chunk} iters={args.iters} '
+           f'mask_classes={args.mask_classes or "all"}',
            format_table(results), args.out, settings, results)
 
 

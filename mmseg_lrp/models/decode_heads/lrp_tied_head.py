@@ -15,6 +15,22 @@ from ..utils.image_labels import batch_image_labels
 
 
 TIE_MODES = (True, False, 'original')
+# Logit of the classes that present-class decoding leaves out: finite, so
+# that resizing (0 x value) stays finite; far below any heatmap.
+ABSENT = -1e9
+
+
+def _kept_classes(keep: Tensor) -> Tuple[Tensor, Tensor]:
+    """``(n, K)`` bool -> ``(n, k)`` class indices (k = most kept in a row;
+    shorter rows padded with their first kept class) and ``(n, k)`` bool,
+    False on the padding."""
+    counts = keep.sum(1)
+    if not bool((counts > 0).all()):
+        raise ValueError('every decoded sample needs at least one class')
+    k = int(counts.max())
+    order = torch.sort((~keep).to(torch.uint8), dim=1, stable=True).indices
+    real = torch.arange(k, device=keep.device) < counts[:, None]
+    return torch.where(real, order[:, :k], order[:, :1]), real
 
 
 class LRPFeatures(tuple):
@@ -84,6 +100,17 @@ class LRPTiedHead(BaseDecodeHead):
             the loss sits at ln K until the weights grow by orders of
             magnitude; ``'pixels'`` removes that wait when training from a
             random or classification-only initialisation.
+        test_class_threshold: Present-class inference: decode only
+            background (class 0) and the classes whose classifier
+            probability ``sigmoid(z_k)`` exceeds this; the others get the
+            logit ``ABSENT`` (-1e9). Default None: all K (exact).
+        test_class_topk: Present-class inference by rank: background and
+            the ``k`` highest-scoring other classes.
+        train_absent_topk: Present-class training: decode, for each
+            pixel-labelled sample, background, the classes of its mask and
+            the ``k`` highest-scoring absent classes; the cross-entropy
+            runs over those (the others get ``ABSENT``). Default None: all
+            K (exact).
         loss_decode: The loss (default :class:`SegClsLoss`).
         **kwargs: Other :class:`BaseDecodeHead` arguments.
     """
@@ -102,6 +129,9 @@ class LRPTiedHead(BaseDecodeHead):
                  fc_init_cfg: Optional[dict] = None,
                  heatmap_scale: Union[float, str] = 1.0,
                  heatmap_bias: bool = False,
+                 test_class_threshold: Optional[float] = None,
+                 test_class_topk: Optional[int] = None,
+                 train_absent_topk: Optional[int] = None,
                  loss_decode: ConfigType = dict(type='SegClsLoss'),
                  **kwargs) -> None:
         for key in ('in_index', 'input_transform', 'channels',
@@ -157,6 +187,21 @@ class LRPTiedHead(BaseDecodeHead):
         self.heatmap_bias = nn.Parameter(
             torch.zeros(num_classes)) if heatmap_bias else None
         self.untied: Optional[nn.ParameterDict] = None
+        if test_class_threshold is not None and test_class_topk is not None:
+            raise ValueError('set test_class_threshold or test_class_topk, '
+                             'not both')
+        if test_class_threshold is not None and not (
+                0 < test_class_threshold < 1):
+            raise ValueError('test_class_threshold must be in (0, 1), got '
+                             f'{test_class_threshold}')
+        for name, k in (('test_class_topk', test_class_topk),
+                        ('train_absent_topk', train_absent_topk)):
+            if k is not None and not 0 <= k < num_classes:
+                raise ValueError(f'{name} must be in [0, {num_classes - 1}]'
+                                 f', got {k}')
+        self.test_class_threshold = test_class_threshold
+        self.test_class_topk = test_class_topk
+        self.train_absent_topk = train_absent_topk
 
     # -- untied decoders ----------------------------------------------------
     @staticmethod
@@ -247,9 +292,17 @@ class LRPTiedHead(BaseDecodeHead):
         return logits.flatten(1)
 
     def decode(self, inputs: LRPFeatures,
-               index: Optional[Tensor] = None) -> Tensor:
+               index: Optional[Tensor] = None,
+               keep: Optional[Tensor] = None) -> Tensor:
         """Heatmaps ``(n, K, H, W)`` of the samples in ``index`` (all if
-        None), computed in fp32 even under AMP."""
+        None), computed in fp32 even under AMP.
+
+        Args:
+            inputs: Encoder features with their tape.
+            index: Samples to decode (default: all).
+            keep: ``(n, K)`` bool, the classes to decode per decoded sample
+                (default: all); the others get the logit ``ABSENT``.
+        """
         tape = getattr(inputs, 'tape', None)
         if not tape:
             raise RuntimeError(
@@ -260,10 +313,14 @@ class LRPTiedHead(BaseDecodeHead):
             raise RuntimeError(
                 "the encoder's last output is not the output of its last "
                 'recorded layer: out_indices must include the last stage')
+        classes = first = None
+        if keep is not None:
+            classes, first = _kept_classes(keep)
         with torch.autocast(device_type=inputs[-1].device.type,
                             enabled=False):
             heat = self.propagator.heatmaps(
                 tape,
+                classes=classes,
                 select=select_rows(index, fp32=True),
                 class_chunk=self.class_chunk,
                 use_checkpoint=self.use_checkpoint,
@@ -273,12 +330,39 @@ class LRPTiedHead(BaseDecodeHead):
         elif self.heatmap_scale != 1:
             heat = heat * float(self.heatmap_scale)
         if self.heatmap_bias is not None:
-            heat = heat + self.heatmap_bias.view(1, -1, 1, 1).to(heat.dtype)
-        return heat
+            bias = self.heatmap_bias.to(heat.dtype)
+            bias = bias.view(1, -1) if classes is None else bias[classes]
+            heat = heat + bias[..., None, None]
+        if classes is None:
+            return heat
+        # padding columns repeat a decoded class: detached, so that its
+        # gradient is counted once
+        heat = torch.where(first[..., None, None], heat, heat.detach())
+        full = heat.new_full(heat.shape[:1] + keep.shape[1:] + heat.shape[2:],
+                             ABSENT)
+        return full.scatter(
+            1, classes[..., None, None].expand(-1, -1, *heat.shape[2:]), heat)
+
+    def test_classes(self, logits: Tensor) -> Optional[Tensor]:
+        """``(N, K)`` classes that present-class inference decodes: class
+        0 (background) and those the classifier finds; None: all."""
+        if self.test_class_threshold is None and self.test_class_topk is None:
+            return None
+        keep = torch.zeros_like(logits, dtype=torch.bool)
+        keep[:, 0] = True
+        if self.test_class_threshold is not None:
+            keep[:, 1:] |= logits[:, 1:].sigmoid() > self.test_class_threshold
+        elif self.test_class_topk:
+            top = logits[:, 1:].topk(self.test_class_topk, dim=1).indices
+            keep.scatter_(1, top + 1, True)
+        return keep
 
     def forward(self, inputs: LRPFeatures) -> Tensor:
-        """Segmentation logits (the K heatmaps) of every sample."""
-        return self.decode(inputs)
+        """Segmentation logits of every sample: the K heatmaps, or with
+        ``test_class_threshold`` / ``test_class_topk`` those of the present
+        classes (``ABSENT`` elsewhere)."""
+        return self.decode(
+            inputs, keep=self.test_classes(self.classify(inputs).detach()))
 
     # -- training ------------------------------------------------------------
     def image_labels(self, batch_data_samples: SampleList
@@ -303,7 +387,9 @@ class LRPTiedHead(BaseDecodeHead):
         cls_label, cls_valid = self.image_labels(batch_data_samples)
         heat = None
         if len(index):
-            heat = self.decode(inputs, index)
+            heat = self.decode(inputs, index, self.train_classes(
+                logits.detach().index_select(0, index),
+                seg_label.index_select(0, index)))
         losses = self.loss_decode(
             logits, cls_label, heat,
             seg_label.index_select(0, index) if len(index) else None,
@@ -331,6 +417,26 @@ class LRPTiedHead(BaseDecodeHead):
                 heat, seg_label.index_select(0, index),
                 ignore_index=self.ignore_index)
         return losses
+
+    def train_classes(self, logits: Tensor,
+                      seg_label: Tensor) -> Optional[Tensor]:
+        """``(n, K)`` classes that present-class training decodes for the
+        pixel-labelled samples: class 0, the classes of each mask, and the
+        ``train_absent_topk`` highest-scoring absent ones; None: all."""
+        if self.train_absent_topk is None:
+            return None
+        keep = torch.zeros_like(logits, dtype=torch.bool)
+        keep[:, 0] = True
+        lab = seg_label.flatten(1)
+        keep.scatter_(1, lab.masked_fill(lab == self.ignore_index, 0).long(),
+                      True)
+        if self.train_absent_topk:
+            score = logits.masked_fill(keep, float('-inf'))
+            top = score.topk(self.train_absent_topk, dim=1)
+            # entries at -inf are kept classes (fewer absent than k)
+            keep |= torch.zeros_like(keep).scatter_(
+                1, top.indices, top.values > float('-inf'))
+        return keep
 
     def predict(self, inputs: LRPFeatures, batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:

@@ -118,7 +118,7 @@ class LRPEncoderDecoder(EncoderDecoder):
         if self.test_cfg.get('mode', 'whole') == 'whole':
             feats = self.extract_feat(inputs)
             logits = head.classify(feats)
-            seg_logits = head.predict_by_feat(head.decode(feats), metas)
+            seg_logits = head.predict_by_feat(head(feats), metas)
         else:
             seg_logits = self.inference(inputs, metas)
             logits = head.classify(self.backbone(inputs))
