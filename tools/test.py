@@ -17,8 +17,9 @@ from mmengine.runner import Runner
 import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import check_config_checkpoint
 from mmseg_lrp.utils import (add_runner_args, check_data_paths,
-                             check_num_classes, explain_build_errors,
-                             parse_runner_args, prepare_cpu_distributed,
+                             check_num_classes, close_distributed,
+                             explain_build_errors, parse_runner_args,
+                             prepare_cpu_distributed,
                              tool_config_from_args)
 
 
@@ -116,6 +117,7 @@ def main():
         check_config_checkpoint(cfg, args.checkpoint)
         runner = Runner.from_cfg(cfg)
         runner.test()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -16,8 +16,9 @@ from mmengine.runner import Runner
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
 from mmseg_lrp.utils import (add_runner_args, check_data_paths,
-                             check_num_classes, explain_build_errors,
-                             parse_runner_args, prepare_cpu_distributed,
+                             check_num_classes, close_distributed,
+                             explain_build_errors, parse_runner_args,
+                             prepare_cpu_distributed,
                              tool_config_from_args)
 
 
@@ -71,6 +72,7 @@ def main():
         else:
             runner = RUNNERS.build(cfg)
         runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -41,3 +41,13 @@ def prepare_cpu_distributed(cfg: Config) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def close_distributed() -> None:
+    """End a tool's distributed run cleanly: wait for every rank, then
+    destroy the process group. Left to interpreter exit, gloo's threads can
+    abort a rank that has finished its work ("terminate called without an
+    active exception", SIGABRT), failing torchrun's exit status."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
