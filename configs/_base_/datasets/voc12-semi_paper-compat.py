@@ -7,8 +7,8 @@
 # (+-20 %), ColorJitter(0.2, 0.2, 0.2, 0.2) p 0.5, HorizontalFlip, GaussNoise
 # variance 10-50 p 0.5; the two colour transforms are approximated by mmseg's
 # PhotoMetricDistortion with the same ranges), and the paper's evaluation
-# (centre crop 256, 255 as background). Per budget:
-# voc12-semi-{20,100,500,1464}_paper-compat.py.
+# (centre crop 256, 255 as background). The 20-image split; the leaf
+# configs of the other budgets set pixel_split.
 _base_ = ['./voc12-semi_paper-eval.py']
 compat_train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),

@@ -1,18 +1,5 @@
-# Unrolled-LRP VGG16 trained as the original code did, 500 pixel-labelled
-# images (README.md here: what differs from the default configs). Starts
-# from the checkpoint of the stage-1 config
-# unrolled-lrp-compat_vgg16_1xb32-4900iter_voc12-cls-256x256.py and refuses
-# to start without it:
-#   tools/train.py CONFIG --cfg-options load_from=<stage 1>/iter_4900.pth
-_base_ = [
-    '../../_base_/models/unrolled-lrp_vgg16_paper-compat.py',
-    '../../_base_/datasets/voc12-semi-500_paper-compat.py',
-    'mmseg::_base_/default_runtime.py',
-    '../../_base_/schedules/adamw-1e-5_157k_paper-compat.py',
-]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
-val_evaluator = [
-    dict(type='IoUMetric', iou_metrics=['mIoU']),
-    dict(type='MultiLabelClsMetric'),
-]
-test_evaluator = val_evaluator
+# The 20-label config with the original code's own 500-image draw
+# (make_voc_splits.py DATA_ROOT --num 500 --protocol original).
+_base_ = ['./unrolled-lrp-compat_vgg16_1xb10-157k_voc12-semi20-256x256.py']
+train_dataloader = dict(
+    dataset=dict(pixel_split='ImageSets/SemiSeg/original_500_seed0.txt'))
