@@ -385,15 +385,12 @@ class LRPTiedHead(BaseDecodeHead):
         index = has_pixels.nonzero().flatten()
         logits = self.classify(inputs)
         cls_label, cls_valid = self.image_labels(batch_data_samples)
-        heat = None
+        heat = labels = None
         if len(index):
+            labels = seg_label.index_select(0, index)
             heat = self.decode(inputs, index, self.train_classes(
-                logits.detach().index_select(0, index),
-                seg_label.index_select(0, index)))
-        losses = self.loss_decode(
-            logits, cls_label, heat,
-            seg_label.index_select(0, index) if len(index) else None,
-            cls_valid)
+                logits.detach().index_select(0, index), labels))
+        losses = self.loss_decode(logits, cls_label, heat, labels, cls_valid)
         if heat is None and inputs.tape.needs_all_ranks():
             # SyncBN's LRP rule gathers statistics from every rank: take
             # part with one sample whose segmentation loss weighs nothing
@@ -414,8 +411,7 @@ class LRPTiedHead(BaseDecodeHead):
             float(len(index)), device=logits.device)
         if heat is not None:
             losses['acc_seg'] = accuracy(
-                heat, seg_label.index_select(0, index),
-                ignore_index=self.ignore_index)
+                heat, labels, ignore_index=self.ignore_index)
         return losses
 
     def train_classes(self, logits: Tensor,
