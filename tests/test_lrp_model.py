@@ -29,13 +29,20 @@ def build(name='unrolled-lrp_vgg16.py', num_classes=5, double=True,
     return model.double() if double else model
 
 
-def batch(n, labelled, size=(64, 64), num_classes=5, seed=0):
+def batch(n, labelled, size=(64, 64), num_classes=5, seed=0, present=None):
+    """Random inputs and masks (255 borders) for the samples in
+    ``labelled``; ``present``: per-sample class tuples (cycled) the masks
+    draw from instead of all classes."""
     g = torch.Generator().manual_seed(seed)
     samples = []
     for i in range(n):
         seg = torch.full((1, ) + size, 255)
-        if i in labelled:
+        if i in labelled and present is None:
             seg = torch.randint(0, num_classes, (1, ) + size, generator=g)
+        elif i in labelled:
+            cls = torch.tensor(present[i % len(present)])
+            seg = cls[torch.randint(0, len(cls), (1, ) + size, generator=g)]
+        if i in labelled:
             seg[:, :4] = 255
         samples.append(
             SegDataSample(

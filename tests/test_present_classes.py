@@ -8,12 +8,10 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.structures import PixelData
 
-from mmseg.structures import SegDataSample
 from mmseg_lrp.models.decode_heads.lrp_tied_head import (
     ABSENT, _kept_classes)
-from test_lrp_model import build
+from test_lrp_model import batch, build
 
 
 def test_kept_classes_pads_short_rows_with_a_detached_duplicate():
@@ -70,22 +68,9 @@ def test_present_class_inference_with_all_classes_is_exact():
                                    exact(x, mode='tensor'))
 
 
-def labelled_batch(n=3, size=(64, 64), seed=0):
+def labelled_batch():
     """Masks with a few classes each (so some are absent), 255 borders."""
-    g = torch.Generator().manual_seed(seed)
-    present = [(0, 2), (0, 1, 3), (0, )]
-    samples = []
-    for i in range(n):
-        cls = torch.tensor(present[i % len(present)])
-        seg = cls[torch.randint(0, len(cls), (1, ) + size, generator=g)]
-        seg[:, :4] = 255
-        samples.append(
-            SegDataSample(
-                metainfo=dict(img_shape=size, ori_shape=size,
-                              pad_shape=size),
-                gt_sem_seg=PixelData(data=seg)))
-    x = torch.rand((n, 3) + size, generator=g, dtype=torch.float64)
-    return x, samples
+    return batch(3, labelled=(0, 1, 2), present=[(0, 2), (0, 1, 3), (0, )])
 
 
 @pytest.mark.parametrize('absent', [0, 1, 4])
