@@ -195,8 +195,11 @@ def test_memory_bounded_gradients_equal_one_shot():
     g_one = _param_grads(model, x)
     g_cp = _param_grads(model, x, class_chunk=2, use_checkpoint=True)
     assert g_one.keys() == g_cp.keys() and len(g_one) > 100
+    # a floor for parameters whose gradient is 0 but for rounding (e.g. the
+    # zero-initialised last BN of each block)
+    floor = 1e-9 * max(float(g.abs().max()) for g in g_one.values())
     for n in g_one:
-        denom = g_one[n].abs().max().clamp(min=1e-30)
+        denom = g_one[n].abs().max().clamp(min=floor)
         assert ((g_cp[n] - g_one[n]).abs().max() / denom) < 1e-5, n
 
 

@@ -16,6 +16,8 @@ _base_ = ['./unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py']
 model = dict(
     decode_head=dict(
         tie='original',
+        # divisions guarded as z + eps * sign(z) (the original's safe_divide)
+        stabilizer='sign',
         conv_rules=[
             dict(layers='classifier.*', type='epsilon', detach_bias=True),
             dict(layers='*', type='zplus'),

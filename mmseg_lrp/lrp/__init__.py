@@ -8,12 +8,13 @@ from .adapters import (check_encoder, register_block, register_container,
 from .propagate import LRPPropagator, select_rows
 from .records import CLASSIFIER, LayerRecord, ResidualRecord, Tape
 from . import functional, rules
+from .functional import full_precision
 from .rules import (RULES, Rule, RuleContext, RuleMap, build_rule,
                     register_layer, register_rule)
 from .tape import TapeRecorder
 
 __all__ = [
-    'functional', 'rules',
+    'functional', 'rules', 'full_precision',
     'check_encoder', 'register_block', 'register_container',
     'register_encoder', 'unsupported_layers', 'LRPPropagator', 'select_rows',
     'CLASSIFIER', 'LayerRecord', 'ResidualRecord', 'Tape', 'RULES', 'Rule',

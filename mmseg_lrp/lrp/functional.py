@@ -24,9 +24,63 @@ from torch.nn.modules.utils import _pair
 Select = Callable[[Tensor], Tensor]
 
 
+HALF = (torch.float16, torch.bfloat16)
+
+
+def full_precision(t: Tensor) -> Tensor:
+    """A layer output that autocast made half precision, as float32.
+
+    The decoder's gradient cancels terms of size ``R / z**2`` between the
+    two ways it depends on a layer output ``z`` (directly, and through the
+    layers above it); they must meet in float32 before reaching the half
+    precision graph (measured in bf16: seg-loss gradients with cosine 0.06
+    to the float64 ones without this, see tests/test_amp.py). So the
+    recorder hands every layer after an autocast conv / linear a float32
+    input: the matrix products stay in half precision, the element-wise
+    layers (BN, ReLU, pooling) run in float32, and the tape is float32.
+    """
+    if t.dtype in HALF and torch.is_autocast_enabled(t.device.type):
+        return t.float()
+    return t
+
+
 def stabilize(z: Tensor, eps: float) -> Tensor:
     """``z + eps * sign(z)`` with ``sign(0) = 1``: never divides by 0."""
     return z + eps * torch.where(z >= 0, 1.0, -1.0).to(z.dtype)
+
+
+STABILIZERS = ('cutoff', 'sign')
+
+
+def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'cutoff'
+           ) -> Tensor:
+    """``R / z`` guarded against ``z = 0``; the heart of every rule.
+
+    Args:
+        R: Numerator (may carry leading class dims; broadcast against z).
+        z: Denominator (an activation).
+        eps: Stabilizer.
+        stabilizer: ``'sign'``: ``R / (z + eps * sign(z))``, the LRP-epsilon
+            rule. ``'cutoff'``: ``R / z`` where ``|z| > eps``, 0 elsewhere
+            (LRP-0 with units at ``|z| <= eps`` passing nothing on).
+
+    The two give the same values up to ``eps``, but not the same gradient
+    w.r.t. the encoder's weights: R carries a factor of z from the layers
+    above, and with ``'sign'`` the ratio's derivative keeps
+    ``eps / (z + eps)**2``, a spike of height up to ``1 / eps`` at every
+    unit near 0. With eps = 1e-8 those spikes outweigh the gradient of the
+    segmentation loss by 2-3 orders of magnitude (tests/test_lrp_grad.py);
+    ``'cutoff'`` gives the gradient of gradient x input (LRP-0's values)
+    and keeps it under half precision.
+    """
+    if stabilizer == 'sign':
+        return R / stabilize(z, eps)
+    if stabilizer != 'cutoff':
+        raise ValueError(f'stabilizer must be one of {STABILIZERS}, got '
+                         f'{stabilizer!r}')
+    live = z.abs() > eps
+    return torch.where(live, R / torch.where(live, z, torch.ones_like(z)),
+                       0.)
 
 
 def _fold(r: Tensor) -> Tensor:
@@ -61,12 +115,13 @@ def conv_transpose(s: Tensor, weight: Tensor, module,
 
 
 def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                 eps: float) -> Tensor:
+                 eps: float, stabilizer: str = 'sign') -> Tensor:
     """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``.
 
-    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy.
+    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy;
+    ``stabilizer``: see :func:`divide`.
     """
-    s = R / stabilize(z, eps)
+    s = divide(R, z, eps, stabilizer)
     return a * conv_transpose(s, weight, module, a.shape)
 
 
@@ -76,7 +131,8 @@ def conv(module, a: Tensor, weight: Tensor) -> Tensor:
 
 
 def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
-                    alpha: float, beta: float, eps: float) -> Tensor:
+                    alpha: float, beta: float, eps: float,
+                    stabilizer: str = 'sign') -> Tensor:
     """LRP-alpha-beta for ``nn.Conv2d`` (``alpha=1, beta=0`` is z-plus).
 
     Positive contributions ``a+ W+ + a- W-`` get ``alpha * R``, negative ones
@@ -92,7 +148,7 @@ def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
         z = conv(module, a1, w1)
         if signed:
             z = z + conv(module, a2, w2)
-        s = R / stabilize(z, eps)
+        s = divide(R, z, eps, stabilizer)
         out = a1 * conv_transpose(s, w1, module, a.shape)
         if signed:
             out = out + a2 * conv_transpose(s, w2, module, a.shape)
@@ -105,9 +161,9 @@ def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
 
 
 def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                   eps: float) -> Tensor:
+                   eps: float, stabilizer: str = 'sign') -> Tensor:
     """LRP-epsilon for a linear map: ``R_in = a * (R / (z + eps)) W``."""
-    s = R / stabilize(z, eps)
+    s = divide(R, z, eps, stabilizer)
     return a * torch.matmul(s, weight)
 
 
@@ -134,7 +190,8 @@ def _global_var(x: Tensor, dims) -> Tensor:
 
 def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
                R: Tensor, eps: float, select: Select,
-               detach_factors: bool = False) -> Tensor:
+               detach_factors: bool = False,
+               stabilizer: str = 'sign') -> Tensor:
     """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
 
     ``R_in = (gamma / sigma) * (x / y) * R`` with ``sigma`` from this batch's
@@ -154,6 +211,7 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
         detach_factors: Treat ``gamma / sigma`` and ``x / y`` as constants
             in the backward pass (the original code's choice); the values
             are the same.
+        stabilizer: Of the division by ``y``, see :func:`divide`.
     """
     use_batch = module.training or not module.track_running_stats \
         or module.running_var is None
@@ -169,7 +227,8 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
     if gamma is not None:
         scale = scale * gamma
     shape = (1, -1) + (1, ) * (x.dim() - 2)
-    factor = select(x) * scale.view(shape) / stabilize(select(y), eps)
+    factor = divide(select(x) * scale.view(shape), select(y), eps,
+                    stabilizer)
     return (factor.detach() if detach_factors else factor) * R
 
 
@@ -226,7 +285,8 @@ def _tiling_pool(module, in_shape: torch.Size) -> Optional[tuple]:
     return None
 
 
-def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
+def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float,
+             stabilizer: str = 'sign') -> Tensor:
     """LRP-0 of a (adaptive) average pooling: ``R_in = a * P^T (R / z)``.
 
     ``P^T`` is the adjoint of the linear pooling map: in closed form for
@@ -234,7 +294,7 @@ def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
     traceable, e.g. by the FLOP counter), else as the pooling's
     vector-Jacobian product (exact for a linear map, any settings).
     """
-    s = R / stabilize(z, eps)
+    s = divide(R, z, eps, stabilizer)
     tiles = _tiling_pool(module, a.shape)
     if tiles is not None:
         kh, kw, divisor = tiles
@@ -250,9 +310,9 @@ def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float) -> Tensor:
     return a * _unfold(c, s.shape[0])
 
 
-def residual_split(m: Tensor, s: Tensor, R: Tensor,
-                   eps: float) -> tuple:
+def residual_split(m: Tensor, s: Tensor, R: Tensor, eps: float,
+                   stabilizer: str = 'sign') -> tuple:
     """Proportional split at ``t = m + s``: ``R_m = m/t R``, ``R_s = s/t R``.
     """
-    t = stabilize(m + s, eps)
-    return m / t * R, s / t * R
+    r = divide(R, m + s, eps, stabilizer)
+    return m * r, s * r

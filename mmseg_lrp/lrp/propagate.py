@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from .functional import Select
+from .functional import STABILIZERS, Select
 from .records import CLASSIFIER, Record, Tape
 from .rules import RuleContext, RuleMap
 
@@ -47,21 +47,33 @@ class LRPPropagator:
             (see :class:`~.rules.RuleMap`). Other layers use their type's
             registered default (LRP-epsilon for conv and linear layers).
         where: Config key of ``rules``, for messages.
+        stabilizer: How divisions by activations are guarded:
+            ``'cutoff'`` (default: units with ``|z| <= epsilon`` pass no
+            relevance; the weight gradient is that of gradient x input) or
+            ``'sign'`` (``z + epsilon * sign(z)``, LRP-epsilon; its weight
+            gradient has spikes of up to ``1 / epsilon`` at units near 0);
+            see :func:`~.functional.divide`. Rules given their own
+            ``epsilon`` use ``'sign'``.
     """
 
     def __init__(self, epsilon: float = 1e-8,
                  rules: Sequence[dict] = (),
-                 where: str = 'rules') -> None:
+                 where: str = 'rules',
+                 stabilizer: str = 'cutoff') -> None:
         if not epsilon > 0:
             raise ValueError(f'epsilon must be > 0, got {epsilon}')
+        if stabilizer not in STABILIZERS:
+            raise ValueError(f'stabilizer must be one of {STABILIZERS}, got '
+                             f'{stabilizer!r}')
         self.epsilon = float(epsilon)
+        self.stabilizer = stabilizer
         self.rule_map = RuleMap(rules, where)
 
     def context(self, select: Optional[Select] = None,
                 weights: Optional[Mapping[str, Tensor]] = None
                 ) -> RuleContext:
         return RuleContext(self.epsilon, select or select_rows(), weights,
-                           self)
+                           self, self.stabilizer)
 
     # -- tape walk -----------------------------------------------------------
     def backward(self, tape: Sequence[Record], R: Tensor, ctx: RuleContext,

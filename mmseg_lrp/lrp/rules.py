@@ -40,11 +40,14 @@ class RuleContext:
             tensors.
         weights: Untied decoder weights by layer name (None: tied).
         propagator: Walks sub-tapes (residual branches) with the same map.
+        stabilizer: How divisions by activations are guarded
+            (:func:`functional.divide`).
     """
     epsilon: float
     select: F_.Select
     weights: Optional[Mapping[str, Tensor]] = None
     propagator: Optional['object'] = None
+    stabilizer: str = 'cutoff'
 
     def weight(self, rec: LayerRecord) -> Optional[Tensor]:
         """The decoder's weight of a layer: the module's own (tied), or the
@@ -185,7 +188,8 @@ class Epsilon(Rule):
     tiny stabilizer this is LRP-0 (gradient x input for ReLU networks).
 
     Args:
-        epsilon: Stabilizer (default: the propagator's).
+        epsilon: Stabilizer, added as ``eps * sign(z)`` (LRP-epsilon).
+            Default: the propagator's epsilon and stabilizer.
         detach_bias: Treat the bias inside ``z`` as a constant in the
             backward pass (the original code's choice); same values.
     """
@@ -199,14 +203,16 @@ class Epsilon(Rule):
 
     def __call__(self, rec, R, ctx):
         eps = self.epsilon or ctx.epsilon
+        how = 'sign' if self.epsilon else ctx.stabilizer
         a, z = ctx.select(rec.input), ctx.select(rec.output)
         b = getattr(rec.module, 'bias', None)
         if self.detach_bias and b is not None:
             b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
             z = z - b + b.detach()
         if isinstance(rec.module, nn.Linear):
-            return F_.linear_epsilon(ctx.weight(rec), a, z, R, eps)
-        return F_.conv_epsilon(rec.module, ctx.weight(rec), a, z, R, eps)
+            return F_.linear_epsilon(ctx.weight(rec), a, z, R, eps, how)
+        return F_.conv_epsilon(rec.module, ctx.weight(rec), a, z, R, eps,
+                               how)
 
 
 @register_rule('alpha_beta', supports=(nn.Conv2d, ))
@@ -228,7 +234,7 @@ class AlphaBeta(Rule):
     def __call__(self, rec, R, ctx):
         return F_.conv_alpha_beta(rec.module, ctx.weight(rec),
                                   ctx.select(rec.input), R, self.alpha,
-                                  self.beta, ctx.epsilon)
+                                  self.beta, ctx.epsilon, ctx.stabilizer)
 
 
 @register_rule('zplus', supports=(nn.Conv2d, ))
@@ -256,7 +262,7 @@ class BatchNorm(Rule):
     def __call__(self, rec, R, ctx):
         return F_.batch_norm(rec.module, ctx.weight(rec), rec.input,
                              rec.output, R, ctx.epsilon, ctx.select,
-                             self.detach_factors)
+                             self.detach_factors, ctx.stabilizer)
 
 
 @register_rule('winner_takes_all', default_for=(nn.MaxPool2d, ))
@@ -283,7 +289,8 @@ class AvgPool(Rule):
 
     def __call__(self, rec, R, ctx):
         return F_.avg_pool(rec.module, ctx.select(rec.input),
-                           ctx.select(rec.output), R, ctx.epsilon)
+                           ctx.select(rec.output), R, ctx.epsilon,
+                           ctx.stabilizer)
 
 
 @register_rule('pass',
@@ -308,7 +315,7 @@ class Residual(Rule):
         R = ctx.backward(rec.post, R)
         R_main, R_short = F_.residual_split(
             ctx.select(rec.main_out), ctx.select(rec.shortcut_out), R,
-            ctx.epsilon)
+            ctx.epsilon, ctx.stabilizer)
         return (ctx.backward(rec.main, R_main) +
                 ctx.backward(rec.shortcut, R_short))
 

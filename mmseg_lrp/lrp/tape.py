@@ -17,6 +17,7 @@ from typing import List
 import torch.nn as nn
 
 from .adapters import BlockAdapter, block_adapter
+from .functional import full_precision
 from .records import LayerRecord, ResidualRecord, Tape
 from .rules import default_rule_name
 
@@ -75,8 +76,10 @@ class TapeRecorder:
     def _make_leaf_hook(self, name: str):
 
         def hook(module, inputs, output):
+            output = full_precision(output)
             self._stack[-1].append(
                 LayerRecord(module, inputs[0], output, name))
+            return output
 
         return hook
 

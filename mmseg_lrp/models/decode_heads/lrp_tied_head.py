@@ -10,7 +10,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from mmseg_lrp.lrp import CLASSIFIER, LRPPropagator, Tape, select_rows
+from mmseg_lrp.lrp import (CLASSIFIER, LRPPropagator, Tape, full_precision,
+                           select_rows)
 from ..utils.image_labels import batch_image_labels
 
 
@@ -61,7 +62,15 @@ class LRPTiedHead(BaseDecodeHead):
     Args:
         in_channels: Channels of the encoder's last feature map.
         num_classes: K, background included.
-        epsilon: LRP-epsilon stabilizer (1e-8: effectively LRP-0).
+        epsilon: Stabilizer of the divisions by activations (1e-8:
+            effectively LRP-0).
+        stabilizer: ``'cutoff'`` (default): units with ``|z| <=
+            epsilon`` pass no relevance, and the weight gradient of the
+            heatmaps is that of gradient x input, also under AMP.
+            ``'sign'``: ``z + epsilon * sign(z)`` (LRP-epsilon, the original
+            code's form), whose weight gradient carries spikes of up to
+            ``1 / epsilon`` at units near 0 (see
+            :func:`mmseg_lrp.lrp.functional.divide`).
         conv_rules: Rules for layer groups by name, first match wins,
             e.g. ``[dict(layers='*', type='zplus')]`` (see
             :class:`~mmseg_lrp.lrp.RuleMap`; default: each layer type's
@@ -119,6 +128,7 @@ class LRPTiedHead(BaseDecodeHead):
                  in_channels: int,
                  num_classes: int,
                  epsilon: float = 1e-8,
+                 stabilizer: str = 'cutoff',
                  conv_rules: Sequence[dict] = (),
                  class_chunk: Optional[int] = None,
                  use_checkpoint: bool = False,
@@ -174,7 +184,7 @@ class LRPTiedHead(BaseDecodeHead):
         if fc_init_cfg is not None and not layers:
             raise ValueError('fc_init_cfg needs fc_channels')
         self.propagator = LRPPropagator(epsilon, conv_rules,
-                                        'decode_head.conv_rules')
+                                        'decode_head.conv_rules', stabilizer)
         self.class_chunk = class_chunk
         self.use_checkpoint = use_checkpoint
         self.tie = tie
@@ -281,12 +291,12 @@ class LRPTiedHead(BaseDecodeHead):
         if self.mlp is not None or x.shape[-1] > 1:
             x = x.flatten(1)  # undone by the propagator between records
         for i, layer in enumerate(self.mlp or ()):
-            y = layer(x)
+            y = full_precision(layer(x))
             if record:
                 tape.record(layer, x, y, f'{CLASSIFIER}mlp.{i}')
             x = y
         x = x.view(x.shape[0], -1, 1, 1)
-        logits = self.conv_seg(x)
+        logits = full_precision(self.conv_seg(x))
         if record:
             tape.record(self.conv_seg, x, logits, CLASSIFIER + 'fc')
         return logits.flatten(1)
