@@ -195,6 +195,7 @@ class OriginalDecoder(LRPPropagator):
 
     def __init__(self, prop: LRPPropagator) -> None:
         self.epsilon = prop.epsilon
+        self.stabilizer = prop.stabilizer
         self.rule_map = prop.rule_map
 
     def step(self, rec, R, ctx):
