@@ -73,14 +73,20 @@ def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'cutoff'
     ``'cutoff'`` gives the gradient of gradient x input (LRP-0's values)
     and keeps it under half precision.
     """
+    return R * reciprocal(z, eps, stabilizer)
+
+
+def reciprocal(z: Tensor, eps: float, stabilizer: str = 'cutoff') -> Tensor:
+    """``1 / z`` guarded as in :func:`divide`: computed once per activation
+    and multiplied into the (K times larger) relevance, whose division and
+    masking would cost K times more, forward and backward."""
     if stabilizer == 'sign':
-        return R / stabilize(z, eps)
+        return 1. / stabilize(z, eps)
     if stabilizer != 'cutoff':
         raise ValueError(f'stabilizer must be one of {STABILIZERS}, got '
                          f'{stabilizer!r}')
     live = z.abs() > eps
-    return torch.where(live, R / torch.where(live, z, torch.ones_like(z)),
-                       0.)
+    return torch.where(live, 1. / torch.where(live, z, 1.), 0.)
 
 
 def _fold(r: Tensor) -> Tensor:

@@ -9,14 +9,14 @@ all of them); a memory-bounded mode decodes class chunks under activation
 checkpointing (exact, one backward); ``select`` restricts decoding to some
 samples of the batch (e.g. those with pixel labels).
 """
-from typing import Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from .functional import STABILIZERS, Select
-from .records import CLASSIFIER, Record, Tape
+from .records import CLASSIFIER, Record, ResidualRecord, Tape
 from .rules import RuleContext, RuleMap
 
 
@@ -33,6 +33,42 @@ def select_rows(index: Optional[Tensor] = None,
         return t
 
     return select
+
+
+def _records(tape: Sequence[Record]):
+    """Every record of ``tape``, those inside residual blocks included."""
+    for rec in tape:
+        yield rec
+        if isinstance(rec, ResidualRecord):
+            for part in (rec.main, rec.shortcut, rec.post):
+                yield from _records(part)
+
+
+def select_once(tape: Sequence[Record], select: Select) -> Select:
+    """``select`` applied once to each tensor of the tape, up front.
+
+    A layer's output is also the next layer's input (and BN's, a residual
+    summand's): picking it per use would copy it, and back-propagate into a
+    full-batch buffer, once per use. Done before any checkpointed region,
+    so recomputation sees the same tensors.
+    """
+    picked: Dict[int, Tuple[Tensor, Tensor]] = {}
+
+    def pick(t: Tensor) -> Tensor:
+        hit = picked.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        out = select(t)
+        picked[id(t)] = (t, out)
+        return out
+
+    for rec in _records(tape):
+        tensors = (rec.main_out, rec.shortcut_out) if isinstance(
+            rec, ResidualRecord) else (rec.input, rec.output)
+        for t in tensors:
+            if isinstance(t, Tensor):
+                pick(t)
+    return pick
 
 
 class LRPPropagator:
@@ -172,7 +208,8 @@ class LRPPropagator:
             raise ValueError(
                 'heatmaps need a tape that ends with the classifier '
                 f'(records named {CLASSIFIER}*, see Tape.record)')
-        ctx = self.context(select, weights)
+        ctx = self.context(select_once(tape, select or select_rows()),
+                           weights)
         if classes is None:
             logits = tape.output()
             classes = torch.arange(logits.shape[1], device=logits.device)

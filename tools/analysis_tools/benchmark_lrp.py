@@ -14,7 +14,10 @@ peak memory is its own), with ratios to the original schedule:
 - ``original``: the schedule of the original code: a detached pass that
   decodes every class over the whole batch in a Python loop, each decoder
   layer recomputing its forward; then, per class, a forward through encoder
-  and decoder and a backward through both.
+  and decoder and a backward through both;
+- ``classifier``: one plain classifier training step (encoder, classifier,
+  classification loss; nothing decoded): the unit C of the column
+  "train step (C)", which makes runs on a noisy machine comparable.
 
 The exact schedules compute the same gradients (tested in
 tests/test_benchmark_lrp.py).
@@ -26,7 +29,10 @@ the original decoder.
     python tools/analysis_tools/benchmark_lrp.py \\
         configs/_base_/models/unrolled-lrp_r50.py --batch-size 4 \\
         --labelled 2 --shape 128 128 --num-classes 21 --iters 3 \\
-        --mask-classes 2 --schedules one-pass present:2 original
+        --mask-classes 2 --schedules one-pass present:2 original classifier
+
+``--profile SCHEDULE`` instead prints torch.profiler's operator table of
+that schedule's training step (CPU time, self time, calls).
 """
 import argparse
 import os
@@ -123,6 +129,11 @@ def measure(schedule: str, args: dict) -> dict:
         model.train()
         if schedule == 'original':
             backward_original(model, inputs, samples)
+        elif schedule == 'classifier':
+            feats = model.extract_feat(inputs)
+            cls_label, cls_valid = head.image_labels(samples)
+            head.loss_decode(head.classify(feats), cls_label, None, None,
+                             cls_valid)['loss_cls'].backward()
         else:
             loss_one_pass(model, inputs, samples).backward()
         optim.step()
@@ -133,9 +144,22 @@ def measure(schedule: str, args: dict) -> dict:
         if schedule == 'original':
             original_inference(record(model, inputs), head.num_classes,
                                head.propagator)
+        elif schedule == 'classifier':
+            head.classify(model.extract_feat(inputs))
         else:
             model(inputs, mode='tensor')
 
+    if args.get('profile'):
+        from torch.profiler import ProfilerActivity, profile
+        train_step()  # warm-up
+        activities = [ProfilerActivity.CPU] + (
+            [ProfilerActivity.CUDA] if device.startswith('cuda') else [])
+        with profile(activities=activities) as prof:
+            train_step()
+        key = 'cuda_time_total' if device.startswith('cuda') else \
+            'cpu_time_total'
+        return dict(schedule=schedule, profile=prof.key_averages().table(
+            sort_by=key, row_limit=args['profile_rows']))
     t, m = time_steps(train_step, args['iters'], args['warmup'], device)
     result.update(train_step_s=t, train_peak_mib=m)
     if not schedule.startswith('memory-bounded'):  # else as one-pass
@@ -157,13 +181,22 @@ def run(schedules: List[str], **args) -> List[dict]:
 
 
 def format_table(results: List[dict], ref: str = 'original') -> str:
-    ref_index = [r['schedule'] for r in results].index(ref)
+    names = [r['schedule'] for r in results]
+    ref_index = names.index(ref) if ref in names else 0
+    unit = [('train_step_C', 'train step (C)', '{:.1f}')]
+    if 'classifier' in names:
+        c = results[names.index('classifier')]['train_step_s']
+        for r in results:
+            r['train_step_C'] = r['train_step_s'] / c
+    else:
+        unit = []
     return ratio_table(
         results, 'schedule',
-        [('train_step_s', 'train step (s)', '{:.3f}'),
+        [('train_step_s', 'train step (s)', '{:.3f}')] + unit + [
          ('train_peak_mib', 'step peak memory (MiB)', '{:.0f}'),
          ('infer_s_per_img', 'inference (s/img)', '{:.3f}')],
-        ref=ref_index, inverse=('train_step_s', 'infer_s_per_img'))
+        ref=ref_index,
+        inverse=('train_step_s', 'train_step_C', 'infer_s_per_img'))
 
 
 def parse_args():
@@ -189,6 +222,10 @@ def parse_args():
                         help='object classes per pixel-labelled mask '
                         '(default: all K)')
     parser.add_argument('--out', help='write results as JSON')
+    parser.add_argument('--profile', metavar='SCHEDULE',
+                        help="print torch.profiler's operator table of this "
+                        "schedule's training step instead of timing")
+    parser.add_argument('--profile-rows', type=int, default=25)
     return parser.parse_args()
 
 
@@ -200,6 +237,10 @@ def main():
                     class_chunk=args.class_chunk, iters=args.iters,
                     warmup=args.warmup, device=args.device,
                     threads=args.threads, mask_classes=args.mask_classes)
+    if args.profile:
+        settings.update(profile=True, profile_rows=args.profile_rows)
+        print(measure(args.profile, settings)['profile'])
+        return
     results = run(args.schedules, **settings)
     report(f'{os.path.basename(args.config)}: device={args.device} '
            f'threads={args.threads or torch.get_num_threads()} '
