@@ -13,7 +13,7 @@ encoder's own weight tensors).
 Notation (see docs): ``a`` layer input, ``z`` layer output (pre-activation,
 bias included), ``R`` relevance at the output.
 """
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -22,6 +22,34 @@ from torch import Tensor
 from torch.nn.modules.utils import _pair
 
 Select = Callable[[Tensor], Tensor]
+
+
+class Scaled(NamedTuple):
+    """Relevance ``R * f`` kept as two factors: ``R`` ``(K, n, ...)`` and a
+    per-sample factor ``f`` ``(n, ...)`` shared by all classes.
+
+    A chain conv -> BN -> ReLU -> conv multiplies the relevance by the
+    conv's input, BN's factor and the next conv's ``1 / z``: each is
+    class-independent, so they are multiplied together first and into the
+    K-times larger relevance once, right before the next transposed
+    convolution (rules that take it set ``lazy = True``; all others get
+    :func:`dense` relevance).
+    """
+    R: Tensor
+    f: Tensor
+
+    def scale(self, f: Tensor) -> 'Scaled':
+        return Scaled(self.R, self.f * f)
+
+
+def dense(R: Union[Tensor, Scaled]) -> Tensor:
+    """The relevance as one tensor."""
+    return R.R * R.f if isinstance(R, Scaled) else R
+
+
+def scaled(R: Union[Tensor, Scaled], f: Tensor) -> Scaled:
+    """``R * f``, lazily."""
+    return R.scale(f) if isinstance(R, Scaled) else Scaled(R, f)
 
 
 HALF = (torch.float16, torch.bfloat16)
@@ -195,7 +223,7 @@ def _global_var(x: Tensor, dims) -> Tensor:
 
 
 def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
-               R: Tensor, eps: float, select: Select,
+               R: Optional[Tensor], eps: float, select: Select,
                detach_factors: bool = False,
                stabilizer: str = 'sign') -> Tensor:
     """LRP-0 of BatchNorm as the affine map ``y = (gamma/sigma) x + beta``.
@@ -211,7 +239,8 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
         gamma: The decoder's scale (the module's own weight, or a copy).
         x: Its full-batch input (batch statistics need the whole batch).
         y: Its full-batch output.
-        R: ``(K, n, C, H, W)`` relevance for the selected samples.
+        R: ``(K, n, C, H, W)`` relevance for the selected samples, or None:
+            return the factor ``(n, C, H, W)`` that multiplies it.
         eps: Stabilizer of the division by ``y``.
         select: Picks the decoded samples from a full-batch tensor.
         detach_factors: Treat ``gamma / sigma`` and ``x / y`` as constants
@@ -235,7 +264,8 @@ def batch_norm(module, gamma: Optional[Tensor], x: Tensor, y: Tensor,
     shape = (1, -1) + (1, ) * (x.dim() - 2)
     factor = divide(select(x) * scale.view(shape), select(y), eps,
                     stabilizer)
-    return (factor.detach() if detach_factors else factor) * R
+    factor = factor.detach() if detach_factors else factor
+    return factor if R is None else factor * R
 
 
 def max_pool(module, a: Tensor, R: Tensor, overwrite: bool = False

@@ -9,13 +9,13 @@ all of them); a memory-bounded mode decodes class chunks under activation
 checkpointing (exact, one backward); ``select`` restricts decoding to some
 samples of the batch (e.g. those with pixel labels).
 """
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from .functional import STABILIZERS, Select
+from .functional import STABILIZERS, Scaled, Select, dense
 from .records import CLASSIFIER, Record, ResidualRecord, Tape
 from .rules import RuleContext, RuleMap
 
@@ -106,14 +106,15 @@ class LRPPropagator:
         self.rule_map = RuleMap(rules, where)
 
     def context(self, select: Optional[Select] = None,
-                weights: Optional[Mapping[str, Tensor]] = None
-                ) -> RuleContext:
+                weights: Optional[Mapping[str, Tensor]] = None,
+                lazy: bool = False) -> RuleContext:
         return RuleContext(self.epsilon, select or select_rows(), weights,
-                           self, self.stabilizer)
+                           self, self.stabilizer, lazy)
 
     # -- tape walk -----------------------------------------------------------
-    def backward(self, tape: Sequence[Record], R: Tensor, ctx: RuleContext,
-                 checkpoint_records: bool = False) -> Tensor:
+    def backward(self, tape: Sequence[Record], R: Union[Tensor, Scaled],
+                 ctx: RuleContext, checkpoint_records: bool = False
+                 ) -> Union[Tensor, Scaled]:
         """Propagate ``R`` from the output of ``tape`` to its input.
 
         Args:
@@ -124,14 +125,20 @@ class LRPPropagator:
                 pass: only the relevance between records is kept.
 
         Returns:
-            ``(K, n, ...)`` relevance at the tape's input.
+            ``(K, n, ...)`` relevance at the tape's input, possibly as
+            :class:`Scaled` (see :func:`dense`).
         """
         for rec in reversed(tape):
             if checkpoint_records and torch.is_grad_enabled():
-                R = checkpoint(self.step, rec, R, ctx, use_reentrant=False)
+                R = checkpoint(self._dense_step, rec, dense(R), ctx,
+                               use_reentrant=False)
             else:
                 R = self.step(rec, R, ctx)
         return R
+
+    def _dense_step(self, rec: Record, R: Tensor, ctx: RuleContext
+                    ) -> Tensor:
+        return dense(self.step(rec, R, ctx))
 
     def step(self, rec: Record, R: Tensor, ctx: RuleContext) -> Tensor:
         """Apply the rule of one record.
@@ -141,7 +148,13 @@ class LRPPropagator:
         output. Any other mismatch is an error (an unrecorded operation).
         """
         out = rec.output
-        if isinstance(out, Tensor) and R.shape[2:] != out.shape[1:]:
+        rule = self.rule_map.rule_for(rec)
+        if not getattr(rule, 'lazy', False) or (
+                isinstance(out, Tensor) and isinstance(R, Scaled)
+                and R.R.shape[2:] != out.shape[1:]):
+            R = dense(R)
+        if isinstance(out, Tensor) and isinstance(R, Tensor) and \
+                R.shape[2:] != out.shape[1:]:
             flat = R.dim() == 3 or out.dim() == 2
             if not flat or R[0, 0].numel() != out[0].numel():
                 raise RuntimeError(
@@ -150,7 +163,7 @@ class LRPPropagator:
                     f'is {tuple(out.shape[1:])}: an operation between '
                     'recorded layers has no LRP rule')
             R = R.reshape(R.shape[:2] + out.shape[1:])
-        return self.rule_map.rule_for(rec)(rec, R, ctx)
+        return rule(rec, R, ctx)
 
     # -- from classifier logits to heatmaps ----------------------------------
     def start(self, tape: Tape, classes: Tensor, ctx: RuleContext) -> Tensor:
@@ -209,7 +222,7 @@ class LRPPropagator:
                 'heatmaps need a tape that ends with the classifier '
                 f'(records named {CLASSIFIER}*, see Tape.record)')
         ctx = self.context(select_once(tape, select or select_rows()),
-                           weights)
+                           weights, lazy=True)
         if classes is None:
             logits = tape.output()
             classes = torch.arange(logits.shape[1], device=logits.device)
@@ -223,7 +236,7 @@ class LRPPropagator:
                 R = self.start(tape, part, ctx)
                 R = self.backward(tape, R, ctx,
                                   checkpoint_records=use_checkpoint)
-                return R.sum(2)  # (k, n, H, W)
+                return dense(R).sum(2)  # (k, n, H, W)
 
             if use_checkpoint and torch.is_grad_enabled():
                 outs.append(checkpoint(run, use_reentrant=False))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
                     Type, Union)
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -42,12 +43,21 @@ class RuleContext:
         propagator: Walks sub-tapes (residual branches) with the same map.
         stabilizer: How divisions by activations are guarded
             (:func:`functional.divide`).
+        lazy: Whether rules with ``lazy = True`` may return
+            :class:`~.functional.Scaled` relevance (the propagator's walk);
+            else every rule returns a tensor.
     """
     epsilon: float
     select: F_.Select
     weights: Optional[Mapping[str, Tensor]] = None
     propagator: Optional['object'] = None
     stabilizer: str = 'cutoff'
+    lazy: bool = False
+
+    def out(self, R):
+        """What a lazy rule returns: ``R`` as is in the propagator's walk,
+        else as one tensor."""
+        return R if self.lazy else F_.dense(R)
 
     def weight(self, rec: LayerRecord) -> Optional[Tensor]:
         """The decoder's weight of a layer: the module's own (tied), or the
@@ -66,8 +76,12 @@ class RuleContext:
             raise KeyError(f'no untied decoder weight for {rec.name}')
         return self.weights[rec.name]
 
-    def backward(self, tape: Sequence[Record], R: Tensor) -> Tensor:
-        return self.propagator.backward(tape, R, self)
+    def backward(self, tape: Sequence[Record], R: Tensor,
+                 lazy: bool = False) -> Tensor:
+        """Relevance at the input of ``tape``; with ``lazy``, possibly as
+        :class:`~.functional.Scaled`."""
+        R = self.propagator.backward(tape, R, self)
+        return R if lazy else F_.dense(R)
 
 
 class Rule:
@@ -75,10 +89,14 @@ class Rule:
     record's input, ``(K, n, *input.shape[1:])``.
 
     Subclasses set ``name`` and ``layer_types`` through
-    :func:`register_rule`, and check their parameters in ``__init__``.
+    :func:`register_rule`, and check their parameters in ``__init__``. A
+    rule with ``lazy = True`` takes and may return the relevance as
+    :class:`~.functional.Scaled` (a class-independent factor not yet
+    multiplied in); the others get and return plain tensors.
     """
     name: str = ''
     layer_types: Tuple[LayerType, ...] = ()
+    lazy: bool = False
 
     def supports(self, module: nn.Module) -> bool:
         """Whether this rule can decode ``module``."""
@@ -201,6 +219,8 @@ class Epsilon(Rule):
         self.epsilon = epsilon
         self.detach_bias = bool(detach_bias)
 
+    lazy = True
+
     def __call__(self, rec, R, ctx):
         eps = self.epsilon or ctx.epsilon
         how = 'sign' if self.epsilon else ctx.stabilizer
@@ -209,10 +229,15 @@ class Epsilon(Rule):
         if self.detach_bias and b is not None:
             b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
             z = z - b + b.detach()
+        # s = R / z: the pending factors and 1/z are class-independent,
+        # multiplied together before they meet the K-times larger R
+        s = F_.dense(F_.scaled(R, F_.reciprocal(z, eps, how)))
+        w = ctx.weight(rec)
         if isinstance(rec.module, nn.Linear):
-            return F_.linear_epsilon(ctx.weight(rec), a, z, R, eps, how)
-        return F_.conv_epsilon(rec.module, ctx.weight(rec), a, z, R, eps,
-                               how)
+            c = torch.matmul(s, w)
+        else:
+            c = F_.conv_transpose(s, w, rec.module, a.shape)
+        return ctx.out(F_.Scaled(c, a))  # R_in = a * W^T s
 
 
 @register_rule('alpha_beta', supports=(nn.Conv2d, ))
@@ -256,13 +281,15 @@ class BatchNorm(Rule):
             in the backward pass (the original code's choice).
     """
 
+    lazy = True
+
     def __init__(self, detach_factors: bool = False) -> None:
         self.detach_factors = bool(detach_factors)
 
     def __call__(self, rec, R, ctx):
-        return F_.batch_norm(rec.module, ctx.weight(rec), rec.input,
-                             rec.output, R, ctx.epsilon, ctx.select,
-                             self.detach_factors, ctx.stabilizer)
+        return ctx.out(F_.scaled(R, F_.batch_norm(
+            rec.module, ctx.weight(rec), rec.input, rec.output, None,
+            ctx.epsilon, ctx.select, self.detach_factors, ctx.stabilizer)))
 
 
 @register_rule('winner_takes_all', default_for=(nn.MaxPool2d, ))
@@ -300,8 +327,15 @@ class Pass(Rule):
     relevance is already zero where they are zero; dropout, identity),
     reshaped to the layer's input."""
 
+    lazy = True
+
     def __call__(self, rec, R, ctx):
-        return R.reshape(R.shape[:2] + rec.input.shape[1:])
+        shape = rec.input.shape[1:]
+        if isinstance(R, F_.Scaled):
+            if R.R.shape[2:] == shape:
+                return R
+            R = F_.dense(R)
+        return R.reshape(R.shape[:2] + shape)
 
 
 @register_rule('residual')
@@ -311,13 +345,15 @@ class Residual(Rule):
     Blocks get this rule when their adapter is registered
     (:func:`adapters.register_block`)."""
 
+    lazy = True
+
     def __call__(self, rec, R, ctx):
-        R = ctx.backward(rec.post, R)
-        R_main, R_short = F_.residual_split(
-            ctx.select(rec.main_out), ctx.select(rec.shortcut_out), R,
-            ctx.epsilon, ctx.stabilizer)
-        return (ctx.backward(rec.main, R_main) +
-                ctx.backward(rec.shortcut, R_short))
+        R = ctx.backward(rec.post, R, lazy=True)
+        m, s = ctx.select(rec.main_out), ctx.select(rec.shortcut_out)
+        # R_m = m/t R, R_s = s/t R: class-independent factors, left pending
+        inv = F_.reciprocal(m + s, ctx.epsilon, ctx.stabilizer)
+        return (ctx.backward(rec.main, F_.scaled(R, m * inv)) +
+                ctx.backward(rec.shortcut, F_.scaled(R, s * inv)))
 
 
 class RuleMap:
