@@ -148,15 +148,26 @@ def conv_transpose(s: Tensor, weight: Tensor, module,
     return _unfold(c, s.shape[0])
 
 
-def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                 eps: float, stabilizer: str = 'sign') -> Tensor:
-    """LRP-epsilon for ``nn.Conv2d``: ``R_in = a * W^T (R / (z + eps))``.
+def epsilon(module, weight: Tensor, a: Tensor, z: Tensor,
+            R: Union[Tensor, Scaled], eps: float,
+            stabilizer: str = 'sign') -> Scaled:
+    """LRP-epsilon for ``nn.Conv2d`` and ``nn.Linear``:
+    ``R_in = a * W^T (R / (z + eps))``, returned as ``Scaled(W^T s, a)``.
 
     ``weight`` is the decoder's ``W``: the module's own (tied) or a copy;
-    ``stabilizer``: see :func:`divide`.
+    ``stabilizer``: see :func:`divide`. ``R`` may be :class:`Scaled`: its
+    pending factor and ``1 / z`` are multiplied together first.
     """
-    s = divide(R, z, eps, stabilizer)
-    return a * conv_transpose(s, weight, module, a.shape)
+    s = dense(scaled(R, reciprocal(z, eps, stabilizer)))
+    if isinstance(module, nn.Linear):
+        return Scaled(torch.matmul(s, weight), a)
+    return Scaled(conv_transpose(s, weight, module, a.shape), a)
+
+
+def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
+                 eps: float, stabilizer: str = 'sign') -> Tensor:
+    """:func:`epsilon` as one tensor."""
+    return dense(epsilon(module, weight, a, z, R, eps, stabilizer))
 
 
 def conv(module, a: Tensor, weight: Tensor) -> Tensor:
@@ -192,13 +203,6 @@ def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
     if beta:
         out = out - beta * part(ap, wn, an, wp)
     return out
-
-
-def linear_epsilon(weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                   eps: float, stabilizer: str = 'sign') -> Tensor:
-    """LRP-epsilon for a linear map: ``R_in = a * (R / (z + eps)) W``."""
-    s = divide(R, z, eps, stabilizer)
-    return a * torch.matmul(s, weight)
 
 
 def synced_bn(module) -> bool:
@@ -344,11 +348,3 @@ def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float,
                                     create_graph=torch.is_grad_enabled()
                                     or s.requires_grad)
     return a * _unfold(c, s.shape[0])
-
-
-def residual_split(m: Tensor, s: Tensor, R: Tensor, eps: float,
-                   stabilizer: str = 'sign') -> tuple:
-    """Proportional split at ``t = m + s``: ``R_m = m/t R``, ``R_s = s/t R``.
-    """
-    r = divide(R, m + s, eps, stabilizer)
-    return m * r, s * r

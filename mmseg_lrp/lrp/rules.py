@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
                     Type, Union)
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -229,15 +228,8 @@ class Epsilon(Rule):
         if self.detach_bias and b is not None:
             b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
             z = z - b + b.detach()
-        # s = R / z: the pending factors and 1/z are class-independent,
-        # multiplied together before they meet the K-times larger R
-        s = F_.dense(F_.scaled(R, F_.reciprocal(z, eps, how)))
-        w = ctx.weight(rec)
-        if isinstance(rec.module, nn.Linear):
-            c = torch.matmul(s, w)
-        else:
-            c = F_.conv_transpose(s, w, rec.module, a.shape)
-        return ctx.out(F_.Scaled(c, a))  # R_in = a * W^T s
+        return ctx.out(
+            F_.epsilon(rec.module, ctx.weight(rec), a, z, R, eps, how))
 
 
 @register_rule('alpha_beta', supports=(nn.Conv2d, ))
