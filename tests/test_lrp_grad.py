@@ -1,7 +1,12 @@
 """The weight gradient of the segmentation loss, against an independent
 oracle: the double-backprop gradient of gradient x input heatmaps (LRP-0's
-values for ReLU networks), in float64, and under autocast (AMP)."""
+values for ReLU networks), in float64, and under autocast (AMP).
+
+On the CPU by default; ``MMSEG_LRP_TEST_DEVICE=cuda`` runs the same checks on
+a GPU (tools/gpu/check.sh does).
+"""
 import copy
+import os
 
 import pytest
 import torch
@@ -10,6 +15,7 @@ import torch.nn.functional as F
 from mmseg_lrp.lrp import LRPPropagator
 from test_lrp_model import batch, build
 
+DEVICE = os.environ.get('MMSEG_LRP_TEST_DEVICE', 'cpu')
 OVERRIDES = {
     'unrolled-lrp_vgg16.py': {},
     # with the zero-initialised last BN of each block, every main branch
@@ -53,7 +59,8 @@ def setup(request):
     a batch, and the float64 oracle gradients."""
     model = build(request.param, **OVERRIDES[request.param]).eval()
     x, samples = batch(2, labelled=(0, 1), size=(32, 32))
-    labels = torch.cat([s.gt_sem_seg.data for s in samples])
+    labels = torch.cat([s.gt_sem_seg.data for s in samples]).to(DEVICE)
+    model, x = model.to(DEVICE), x.to(DEVICE)
     return model, x, labels, oracle_grads(model, x, labels)
 
 
@@ -74,7 +81,7 @@ def test_seg_gradient_under_autocast_as_accurate_as_the_oracle(
     float64 gradient than double backprop's under the same autocast."""
     model, x, labels, ref = setup
     m32, x = copy.deepcopy(model).float(), x.float()
-    with torch.autocast('cpu', dtype=dtype):
+    with torch.autocast(DEVICE, dtype=dtype):
         feats = m32.extract_feat(x)
         lrp = seg_loss_grads(m32, x, labels)
         oracle = oracle_grads(m32, x, labels)

@@ -23,6 +23,9 @@
 #   train_amp      as train_fp32 with --amp (AmpOptimWrapper, fp16; the
 #                  decoder runs in fp32, see docs/model.md)
 #   benchmark_lrp  benchmark_lrp.py: the LRP decoder's schedules on R-50
+#   amp_grad       tests/test_lrp_grad.py on DEVICE: the seg-loss gradient
+#                  == double backprop's (float64), and under autocast no
+#                  further from it than double backprop's own
 #   env            nvidia-smi, torch / CUDA / package versions
 # Results: $OUT/gpu_check.json (rewritten after every stage, so a run cut
 # short still returns what it did), $OUT/gpu_check.log (everything printed),
@@ -61,8 +64,8 @@ export MAX_JOBS=${MAX_JOBS:-$(nproc)}
 TOTAL_BUDGET=${TOTAL_BUDGET:-540}
 RESERVE=${RESERVE:-25}
 BUDGET_SCALE=${BUDGET_SCALE:-1}
-STAGES=${STAGES:-install oracle toy_data train_fp32 test_fp32 benchmark \
-train_amp benchmark_lrp env}
+STAGES=${STAGES:-install oracle amp_grad toy_data train_fp32 test_fp32 \
+benchmark train_amp benchmark_lrp env}
 if [ "$QUICK" = 1 ]; then
   export TOY_IMAGES=${TOY_IMAGES:-400} S1_ITERS=${S1_ITERS:-20}
   export S1_VAL=${S1_VAL:-20} S2_ITERS=${S2_ITERS:-10} S2_VAL=${S2_VAL:-10}
@@ -321,6 +324,12 @@ stage_benchmark_lrp() {
     original classifier --device "$DEVICE" --out "$OUT/benchmark_lrp.json"
 }
 
+stage_amp_grad() {
+  set -eo pipefail
+  MMSEG_LRP_TEST_DEVICE=$DEVICE logged "$WORK/amp_grad.log" "$PYTHON" -m \
+    pytest -q -p no:cacheprovider tests/test_lrp_grad.py
+}
+
 stage_env() {
   set -o pipefail
   if command -v nvidia-smi >/dev/null; then
@@ -336,7 +345,7 @@ stage_env() {
 # ---------------------------------------------------------------- driver
 export -f note elapsed logged train_pair stage_install stage_oracle \
   stage_toy_data stage_train_fp32 stage_train_amp stage_test_fp32 \
-  stage_benchmark stage_benchmark_lrp stage_env
+  stage_benchmark stage_benchmark_lrp stage_amp_grad stage_env
 
 # status NAME: ok / failed / timeout / skipped / not run
 status() {
@@ -408,6 +417,7 @@ run_stage() {
 # Budgets on the GPU machine (seconds); the deadline cuts the later ones.
 run_stage install $((BUILD_TIMEOUT + 60))
 run_stage oracle 90
+run_stage amp_grad 60 install
 run_stage toy_data 60 install
 run_stage train_fp32 150 toy_data
 run_stage test_fp32 60 train_fp32
