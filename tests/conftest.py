@@ -14,6 +14,18 @@ SEMI_CONFIG = osp.join(ROOT, 'configs', 'unrolled_lrp',
                        'unrolled-lrp_vgg16_1xb8-200iter_toyvoc-semi-64x64.py')
 
 
+def gradient_x_input(z, x, create_graph=False):
+    """The oracle of LRP-0 heatmaps: per class k, ``d z_k / d x * x``
+    summed over channels, ``(N, K, H, W)``, by autograd (``x`` must require
+    grad); with ``create_graph`` differentiable again (double backprop)."""
+    import torch
+    return torch.stack([
+        (torch.autograd.grad(z[:, k].sum(), x, retain_graph=True,
+                             create_graph=create_graph)[0] * x).sum(1)
+        for k in range(z.shape[1])
+    ], 1)
+
+
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: end-to-end tests (runner, CLI)')
 

@@ -14,6 +14,7 @@ import torch.nn as nn
 from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import gradient_x_input
 from mmseg_lrp.lrp import LRPPropagator, TapeRecorder, select_rows
 from mmseg_lrp.lrp import functional as R_
 
@@ -88,12 +89,7 @@ def lrp_heatmaps(model, x, epsilon=1e-12, index=None, **kwargs):
 def grad_x_input(model, x):
     """Oracle: sum_c x * dz_k/dx for every class k, (N, K, H, W)."""
     x = x.detach().clone().requires_grad_(True)
-    z = model(x)
-    maps = []
-    for k in range(z.shape[1]):
-        (g, ) = torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)
-        maps.append((g * x).sum(1))
-    return torch.stack(maps, 1)
+    return gradient_x_input(model(x), x)
 
 
 def frozen_batch_stats_copy(model, x):

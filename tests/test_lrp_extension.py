@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import ROOT
+from conftest import ROOT, gradient_x_input
 from mmseg_lrp.lrp import (CLASSIFIER, LayerRecord, LRPPropagator, Rule,
                            RuleMap, TapeRecorder, check_encoder,
                            register_layer, register_rule, rules,
@@ -57,11 +57,7 @@ def heatmaps(enc, pool, fc, x, rules_cfg=(), epsilon=1e-12):
 
 def grad_x_input(enc, pool, fc, x):
     x = x.clone().requires_grad_(True)
-    z = fc(pool(enc(x)).flatten(1))
-    return torch.stack([
-        (torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)[0] *
-         x).sum(1) for k in range(z.shape[1])
-    ], 1)
+    return gradient_x_input(fc(pool(enc(x)).flatten(1)), x)
 
 
 def register_toy_gamma():

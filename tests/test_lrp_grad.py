@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_lrp.lrp import LRPPropagator
-from test_lrp_model import batch, build
+from test_lrp_model import batch, build, oracle_heatmaps
 
 DEVICE = os.environ.get('MMSEG_LRP_TEST_DEVICE', 'cpu')
 OVERRIDES = {
@@ -39,12 +39,7 @@ def seg_loss_grads(model, x, labels):
 
 def oracle_grads(model, x, labels):
     """The same loss on gradient x input heatmaps, by double backprop."""
-    x = x.clone().requires_grad_(True)
-    z = model.decode_head.conv_seg(
-        F.adaptive_avg_pool2d(model.backbone(x)[-1], 1)).flatten(1)
-    maps = [(torch.autograd.grad(z[:, k].sum(), x, create_graph=True)[0] *
-             x).sum(1) for k in range(z.shape[1])]
-    H = torch.stack(maps, 1).to(x.dtype)
+    H = oracle_heatmaps(model, x, create_graph=True).to(x.dtype)
     return _grads(model, F.cross_entropy(H, labels, ignore_index=255))
 
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.structures import PixelData
 
 import mmseg_lrp  # noqa: F401
-from conftest import ROOT
+from conftest import ROOT, gradient_x_input
 from mmseg.structures import SegDataSample
 
 MODELS_DIR = osp.join(ROOT, 'configs', '_base_', 'models')
@@ -53,16 +53,12 @@ def batch(n, labelled, size=(64, 64), num_classes=5, seed=0, present=None):
     return inputs, samples
 
 
-def oracle_heatmaps(model, x):
+def oracle_heatmaps(model, x, create_graph=False):
     """gradient x input of backbone -> GAP -> conv_seg, per class."""
     x = x.detach().clone().requires_grad_(True)
     feat = model.backbone(x)[-1]
     z = model.decode_head.conv_seg(F.adaptive_avg_pool2d(feat, 1)).flatten(1)
-    maps = []
-    for k in range(z.shape[1]):
-        (g, ) = torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)
-        maps.append((g * x).sum(1))
-    return torch.stack(maps, 1)
+    return gradient_x_input(z, x, create_graph)
 
 
 @pytest.mark.parametrize('name', ['unrolled-lrp_vgg16.py',

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import load_state_dict
 
 import mmseg_lrp  # noqa: F401
-from conftest import ROOT
+from conftest import ROOT, gradient_x_input
 from test_lrp_model import batch, build
 from test_voc_configs import toy_overrides
 
@@ -149,14 +149,6 @@ def test_tie_mode_is_checked():
 
 
 # -- 11. VGG classifier: 7x7 adaptive pool, fc6, fc7, fc8 ---------------------
-def gradient_x_input(z, x):
-    """Per class k: d z_k / d x * x, summed over channels (autograd)."""
-    return torch.stack([
-        (torch.autograd.grad(z[:, k].sum(), x, retain_graph=True)[0] *
-         x).sum(1) for k in range(z.shape[1])
-    ], 1)
-
-
 def vgg_fc(**head):
     return build(decode_head=dict(pool_size=7, fc_channels=(24, 16),
                                   epsilon=1e-12, **head))
