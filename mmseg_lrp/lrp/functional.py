@@ -61,11 +61,11 @@ def full_precision(t: Tensor) -> Tensor:
     The decoder's gradient cancels terms of size ``R / z**2`` between the
     two ways it depends on a layer output ``z`` (directly, and through the
     layers above it); they must meet in float32 before reaching the half
-    precision graph (measured in bf16: seg-loss gradients with cosine 0.06
-    to the float64 ones without this, see tests/test_amp.py). So the
-    recorder hands every layer after an autocast conv / linear a float32
-    input: the matrix products stay in half precision, the element-wise
-    layers (BN, ReLU, pooling) run in float32, and the tape is float32.
+    precision graph (ResNet-50 under fp16: 0.37 off the float64 gradient
+    without this, 0.12 with it; tests/test_lrp_grad.py). So the recorder
+    hands every layer after an autocast conv / linear a float32 input: the
+    matrix products stay in half precision, the element-wise layers (BN,
+    ReLU, pooling) run in float32, and the tape is float32.
     """
     if t.dtype in HALF and torch.is_autocast_enabled(t.device.type):
         return t.float()
@@ -80,7 +80,7 @@ def stabilize(z: Tensor, eps: float) -> Tensor:
 STABILIZERS = ('cutoff', 'sign')
 
 
-def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'cutoff'
+def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'sign'
            ) -> Tensor:
     """``R / z`` guarded against ``z = 0``; the heart of every rule.
 
@@ -104,7 +104,7 @@ def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'cutoff'
     return R * reciprocal(z, eps, stabilizer)
 
 
-def reciprocal(z: Tensor, eps: float, stabilizer: str = 'cutoff') -> Tensor:
+def reciprocal(z: Tensor, eps: float, stabilizer: str = 'sign') -> Tensor:
     """``1 / z`` guarded as in :func:`divide`: computed once per activation
     and multiplied into the (K times larger) relevance, whose division and
     masking would cost K times more, forward and backward."""

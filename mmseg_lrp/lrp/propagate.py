@@ -35,16 +35,7 @@ def select_rows(index: Optional[Tensor] = None,
     return select
 
 
-def _records(tape: Sequence[Record]):
-    """Every record of ``tape``, those inside residual blocks included."""
-    for rec in tape:
-        yield rec
-        if isinstance(rec, ResidualRecord):
-            for part in (rec.main, rec.shortcut, rec.post):
-                yield from _records(part)
-
-
-def select_once(tape: Sequence[Record], select: Select) -> Select:
+def select_once(tape: Tape, select: Select) -> Select:
     """``select`` applied once to each tensor of the tape, up front.
 
     A layer's output is also the next layer's input (and BN's, a residual
@@ -62,7 +53,7 @@ def select_once(tape: Sequence[Record], select: Select) -> Select:
         picked[id(t)] = (t, out)
         return out
 
-    for rec in _records(tape):
+    for rec in tape.records():
         tensors = (rec.main_out, rec.shortcut_out) if isinstance(
             rec, ResidualRecord) else (rec.input, rec.output)
         for t in tensors:
@@ -149,12 +140,11 @@ class LRPPropagator:
         """
         out = rec.output
         rule = self.rule_map.rule_for(rec)
-        if not getattr(rule, 'lazy', False) or (
-                isinstance(out, Tensor) and isinstance(R, Scaled)
-                and R.R.shape[2:] != out.shape[1:]):
+        shape = (R.R if isinstance(R, Scaled) else R).shape
+        reshape = isinstance(out, Tensor) and shape[2:] != out.shape[1:]
+        if reshape or not rule.lazy:
             R = dense(R)
-        if isinstance(out, Tensor) and isinstance(R, Tensor) and \
-                R.shape[2:] != out.shape[1:]:
+        if reshape:
             flat = R.dim() == 3 or out.dim() == 2
             if not flat or R[0, 0].numel() != out[0].numel():
                 raise RuntimeError(

@@ -81,14 +81,18 @@ class Tape(list):
         """The output of the last record (None if it is not known)."""
         return self[-1].output if self else None
 
-    def layers(self) -> Iterator[LayerRecord]:
-        """Every layer record, residual branches included."""
+    def records(self) -> Iterator[Record]:
+        """Every record, residual blocks and the records inside them
+        included, each block before its branches."""
         for rec in self:
+            yield rec
             if isinstance(rec, ResidualRecord):
                 for part in (rec.main, rec.shortcut, rec.post):
-                    yield from part.layers()
-            else:
-                yield rec
+                    yield from part.records()
+
+    def layers(self) -> Iterator[LayerRecord]:
+        """Every layer record, residual branches included."""
+        return (r for r in self.records() if isinstance(r, LayerRecord))
 
     def has_classifier(self) -> bool:
         """Whether the classifier has been recorded after the encoder."""

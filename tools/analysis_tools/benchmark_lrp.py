@@ -183,13 +183,12 @@ def run(schedules: List[str], **args) -> List[dict]:
 def format_table(results: List[dict], ref: str = 'original') -> str:
     names = [r['schedule'] for r in results]
     ref_index = names.index(ref) if ref in names else 0
-    unit = [('train_step_C', 'train step (C)', '{:.1f}')]
+    unit = []
     if 'classifier' in names:
         c = results[names.index('classifier')]['train_step_s']
         for r in results:
             r['train_step_C'] = r['train_step_s'] / c
-    else:
-        unit = []
+        unit = [('train_step_C', 'train step (C)', '{:.1f}')]
     return ratio_table(
         results, 'schedule',
         [('train_step_s', 'train step (s)', '{:.3f}')] + unit + [
