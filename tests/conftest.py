@@ -61,11 +61,12 @@ def fresh_runner_globals():
 
 @pytest.fixture(scope='session')
 def toy_voc(tmp_path_factory):
-    """A small toy VOC (session-wide): 24 images, 12 train / 8 val masks."""
+    """A small toy VOC (session-wide): 24 images, 12 train / 8 val masks,
+    and 4 test images."""
     from mmseg_lrp.datasets import make_toy_voc
     root = str(tmp_path_factory.mktemp('toy') / 'VOC2012')
     ids = make_toy_voc(root, num_images=24, num_seg_train=12, num_seg_val=8,
-                       seed=3)
+                       num_seg_test=4, seed=3)
     return root, ids
 
 

@@ -23,15 +23,54 @@ def test_layout_and_splits(toy_voc):
     jpgs = sorted(os.listdir(osp.join(root, 'JPEGImages')))
     pngs = sorted(os.listdir(osp.join(root, 'SegmentationClass')))
     xmls = sorted(os.listdir(osp.join(root, 'Annotations')))
-    assert len(jpgs) == len(xmls) == 24
+    assert len(jpgs) == len(xmls) == 24 + 4
     train = _read_list(root, 'ImageSets/Segmentation/train.txt')
     val = _read_list(root, 'ImageSets/Segmentation/val.txt')
-    assert len(train) == 12 and len(val) == 8 and not set(train) & set(val)
+    test = _read_list(root, 'ImageSets/Segmentation/test.txt')
+    assert len(train) == 12 and len(val) == 8 and len(test) == 4
+    assert not set(train) & set(val) and not set(test) & set(train + val)
+    assert test == ids['seg_test'] == _read_list(root,
+                                                 'ImageSets/Main/test.txt')
     # only the segmentation ids have masks, as in VOC
-    assert pngs == sorted(f'{i}.png' for i in train + val)
-    assert set(ids['image_only']) == {j[:-4] for j in jpgs} - set(train + val)
+    assert pngs == sorted(f'{i}.png' for i in train + val + test)
+    assert set(ids['image_only']) == {j[:-4] for j in jpgs} - set(
+        train + val + test)
     main_train = _read_list(root, 'ImageSets/Main/train.txt')
-    assert not set(main_train) & set(val)
+    assert not set(main_train) & set(val + test)
+
+
+def test_test_images_change_no_other_image(tmp_path):
+    """Test images come from a stream of their own: with or without them
+    every other file is byte-identical."""
+    kw = dict(num_images=6, num_seg_train=2, num_seg_val=2, seed=5)
+    make_toy_voc(str(tmp_path / 'a'), num_seg_test=0, **kw)
+    ids = make_toy_voc(str(tmp_path / 'b'), num_seg_test=3, **kw)
+    assert len(ids['seg_test']) == 3
+    for i in range(6):
+        for sub, ext in (('JPEGImages', 'jpg'), ('Annotations', 'xml')):
+            assert filecmp.cmp(tmp_path / 'a' / sub / f'2012_{i:06d}.{ext}',
+                               tmp_path / 'b' / sub / f'2012_{i:06d}.{ext}',
+                               shallow=False)
+
+
+def test_image_pool_of_the_toy_config_leaves_val_and_test_out(toy_semi):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmseg_lrp.datasets import VOCImageLabelDataset
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(
+        osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
+        '_base_', 'datasets', 'toy_voc-semi.py'))
+    pool_cfg = dict(cfg.image_pool, data_root=toy_semi, pipeline=[])
+    pool_cfg.pop('type')
+    pool = {d['img_id'] if 'img_id' in d else osp.basename(
+        d['img_path'])[:-4] for d in VOCImageLabelDataset(
+            **pool_cfg).load_data_list()}
+    held = set(_read_list(toy_semi, 'ImageSets/Segmentation/val.txt') +
+               _read_list(toy_semi, 'ImageSets/Segmentation/test.txt'))
+    assert pool and not pool & held
+    assert cfg.test_dataloader.dataset.ann_file.endswith('test.txt')
 
 
 def test_masks_are_voc_palette_pngs_consistent_with_xml(toy_voc):
@@ -190,3 +229,36 @@ def test_shapes_world_is_still_available(tmp_path):
     with pytest.raises(ValueError, match="unknown toy world 'cubes'"):
         make_toy_voc(str(tmp_path / 'c'), num_images=2, num_seg_train=1,
                      num_seg_val=1, world='cubes')
+
+
+@pytest.mark.parametrize('name', ['photos', 'photos-clutter'])
+def test_photos_worlds(name):
+    """Objects drawn from photographed textures: masks of toy classes with
+    255 borders, every painted class in the object list, distractors in
+    the clutter world."""
+    world = build_world(name)
+    seen = set()
+    for n in range(12):
+        rng = np.random.default_rng([0, 0, n])
+        img, label, objects = world.render(rng, 80, 96, val=n % 2 == 1)
+        assert img.shape == (80, 96, 3) and img.dtype == np.uint8
+        painted = {VOC_CLASSES[v]
+                   for v in set(np.unique(label).tolist()) - {0, 255}}
+        assert painted and painted <= {o['name'] for o in objects}
+        assert 255 in label
+        seen |= painted
+    assert len(seen) >= 4
+
+
+def test_photos_world_keeps_val_texture_apart():
+    """Training images cut the top 3/4 of a photograph, val/test images the
+    rest: read back from a photograph whose rows are numbered."""
+    from mmseg_lrp.datasets.toy_worlds.photos import TRAIN_PART, _patch
+    photo = np.repeat(np.arange(200, dtype=np.float32)[:, None, None], 300,
+                      1).repeat(3, 2)
+    rng = np.random.default_rng(0)
+    split = int(200 * TRAIN_PART)
+    for _ in range(20):
+        train = _patch(rng, photo, 20, 20, False, (1.0, 3.0))
+        held = _patch(rng, photo, 20, 20, True, (1.0, 3.0))
+        assert train.max() < split and held.min() >= split

@@ -9,8 +9,13 @@ unchanged. Written files::
                                                    255 on object borders (only
                                                    for the segmentation ids)
     {root}/Annotations/{id}.xml                    VOC XML, every image
-    {root}/ImageSets/Segmentation/{train,val,trainval}.txt
-    {root}/ImageSets/Main/{train,val,trainval}.txt
+    {root}/ImageSets/Segmentation/{train,val,trainval,test}.txt
+    {root}/ImageSets/Main/{train,val,trainval,test}.txt
+
+The test images (``test.txt``) are drawn after all the others from a
+random stream of their own and, like val, from a world's held-out material,
+so adding them changes no other image. They are kept out of every training
+pool: reported numbers come from them, recipes are chosen on val.
 
 Like real VOC, only part of the images are pixel-labelled (listed in
 ``ImageSets/Segmentation``); the others have a JPEG and an XML only, i.e.
@@ -67,6 +72,7 @@ def make_toy_voc(root: str,
                  num_images: int = 8200,
                  num_seg_train: int = 120,
                  num_seg_val: int = 80,
+                 num_seg_test: int = 80,
                  size_range: Optional[Tuple[int, int]] = None,
                  world: str = 'digits',
                  world_options: Optional[dict] = None,
@@ -81,6 +87,8 @@ def make_toy_voc(root: str,
         num_seg_train: How many of them are pixel-labelled training images.
         num_seg_val: How many are pixel-labelled validation images. The rest
             have image-level labels (XML) only, as in VOC.
+        num_seg_test: Pixel-labelled test images written in addition to the
+            ``num_images`` (ids after theirs).
         size_range: Inclusive range of image height and width (each drawn
             independently, so most images are not square); default: the
             world's (digits 64-80, shapes 96-128).
@@ -95,7 +103,7 @@ def make_toy_voc(root: str,
 
     Returns:
         dict: The written id lists, keys ``seg_train``, ``seg_val``,
-        ``image_only``.
+        ``seg_test``, ``image_only``.
     """
     if num_seg_train + num_seg_val > num_images:
         raise ValueError(
@@ -117,26 +125,31 @@ def make_toy_voc(root: str,
         os.makedirs(d, exist_ok=True)
 
     ids = [f'2012_{i:06d}' for i in range(num_images)]
+    seg_test = [f'2012_{num_images + j:06d}' for j in range(num_seg_test)]
     # A separate stream decides the splits, so changing the number of images
     # does not reshuffle which earlier images are pixel-labelled.
     order = np.random.default_rng([seed, 1]).permutation(num_images)
     seg_train = sorted(ids[i] for i in order[:num_seg_train])
     seg_val = sorted(ids[i]
                      for i in order[num_seg_train:num_seg_train + num_seg_val])
-    segmented = set(seg_train) | set(seg_val)
-    seg_val_set = set(seg_val)
+    segmented = set(seg_train) | set(seg_val) | set(seg_test)
+    held_out = set(seg_val) | set(seg_test)
     palette = voc_palette().flatten().tolist()
 
-    iterator = ids
+    # (stream, index) of every image: test images have a stream of their
+    # own, so they change none of the others
+    jobs = [(0, n) for n in range(num_images)]
+    jobs += [(2, j) for j in range(num_seg_test)]
     if progress:
         from mmengine.utils import track_iter_progress
-        iterator = track_iter_progress(ids)
-    for n, image_id in enumerate(iterator):
-        rng = np.random.default_rng([seed, 0, n])
+        jobs = track_iter_progress(jobs)
+    for stream, n in jobs:
+        image_id = f'2012_{n if stream == 0 else num_images + n:06d}'
+        rng = np.random.default_rng([seed, stream, n])
         h, w = (int(v) for v in rng.integers(size_range[0], size_range[1] + 1,
                                              size=2))
         img, label, objects = world.render(rng, h, w,
-                                           val=image_id in seg_val_set)
+                                           val=image_id in held_out)
         Image.fromarray(img).save(
             osp.join(dirs['JPEGImages'], f'{image_id}.jpg'), quality=90)
         with open(osp.join(dirs['Annotations'], f'{image_id}.xml'), 'wb') as f:
@@ -150,15 +163,21 @@ def make_toy_voc(root: str,
     splits = {
         'ImageSets/Segmentation/train.txt': seg_train,
         'ImageSets/Segmentation/val.txt': seg_val,
-        'ImageSets/Segmentation/trainval.txt': sorted(segmented),
+        'ImageSets/Segmentation/trainval.txt': sorted(
+            set(seg_train) | set(seg_val)),
         'ImageSets/Main/train.txt': sorted(set(ids) - set(seg_val)),
         'ImageSets/Main/val.txt': seg_val,
         'ImageSets/Main/trainval.txt': ids,
+        # written last: ensure_toy_voc takes it as the sign of a complete
+        # dataset
+        'ImageSets/Main/test.txt': seg_test,
+        'ImageSets/Segmentation/test.txt': seg_test,
     }
     for rel, lst in splits.items():
         with open(osp.join(root, rel), 'w') as f:
             f.write(''.join(f'{i}\n' for i in lst))
-    return dict(seg_train=seg_train, seg_val=seg_val, image_only=image_only)
+    return dict(seg_train=seg_train, seg_val=seg_val, seg_test=seg_test,
+                image_only=image_only)
 
 
 def ensure_toy_voc(root: str, **kwargs) -> Optional[dict]:
@@ -171,6 +190,6 @@ def ensure_toy_voc(root: str, **kwargs) -> Optional[dict]:
     Returns:
         The id lists if the data was written now, None if it existed.
     """
-    if osp.isfile(osp.join(root, 'ImageSets', 'Segmentation', 'val.txt')):
+    if osp.isfile(osp.join(root, 'ImageSets', 'Segmentation', 'test.txt')):
         return None
     return make_toy_voc(root, overwrite=True, **kwargs)

@@ -1,7 +1,7 @@
 """Write the embedded toy dataset in the PASCAL VOC 2012 layout.
 
     python tools/dataset_converters/make_toy_voc.py data/toy_voc/VOC2012 \
-        [--world digits|shapes] [--num-images N] [--seed S]
+        [--world digits|photos|photos-clutter|shapes] [--num-images N] [--seed S]
 
 See :mod:`mmseg_lrp.datasets.toy_voc` for what is written and
 :mod:`mmseg_lrp.datasets.toy_worlds` for the worlds. The same seed writes the
@@ -22,6 +22,9 @@ def parse_args():
                         help='pixel-labelled training images')
     parser.add_argument('--num-seg-val', type=int, default=80,
                         help='pixel-labelled validation images')
+    parser.add_argument('--num-seg-test', type=int, default=80,
+                        help='pixel-labelled test images (in addition to '
+                        '--num-images)')
     parser.add_argument('--world', default='digits', choices=list(TOY_WORLDS),
                         help='what the images show (default: digits)')
     parser.add_argument('--size-range', type=int, nargs=2, default=None,
@@ -49,6 +52,7 @@ def main():
         num_images=args.num_images,
         num_seg_train=args.num_seg_train,
         num_seg_val=args.num_seg_val,
+        num_seg_test=args.num_seg_test,
         size_range=args.size_range and tuple(args.size_range),
         world=args.world,
         world_options=options,
@@ -64,7 +68,8 @@ def main():
         ids = make_toy_voc(args.root, overwrite=args.overwrite, **kwargs)
     print(f'\nwrote toy VOC to {args.root} in {time.time() - start:.1f} s: '
           f'{len(ids["seg_train"])} pixel-labelled train, '
-          f'{len(ids["seg_val"])} val, {len(ids["image_only"])} image-level '
+          f'{len(ids["seg_val"])} val, {len(ids["seg_test"])} test, '
+          f'{len(ids["image_only"])} image-level '
           'only')
 
 

@@ -1,6 +1,6 @@
 # Semi-supervised toy VOC (the embedded dataset, same layout as VOC 2012):
 # a pixel-labelled pool from a split file of make_voc_splits.py and an
-# image-level pool (every image except the segmentation val list, labels from
+# image-level pool (every image except the segmentation val and test lists, labels from
 # the XMLs via the ImageLabels.json cache), mixed 4 + 4 per batch by
 # SemiSupervisedBatchSampler. K = 7 (background + the 6 toy classes; mmseg's
 # label_map maps their VOC indices to 0..6). Augmentation as the original
@@ -34,7 +34,9 @@ image_pool = dict(
     data_root=data_root,
     metainfo=toy_metainfo,
     data_prefix=dict(img_path='JPEGImages'),
-    exclude_files=['ImageSets/Segmentation/val.txt'],
+    exclude_files=[
+        'ImageSets/Segmentation/val.txt', 'ImageSets/Segmentation/test.txt'
+    ],
     labels_file='ImageLabels.json',
     pipeline=train_pipeline)
 train_dataloader = dict(
@@ -71,6 +73,19 @@ val_dataloader = dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/val.txt',
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# tools/test.py reports on the held-out test split; recipes are chosen on val
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='VOCPixelLabelDataset',
+        data_root=data_root,
+        metainfo=toy_metainfo,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/test.txt',
+        pipeline=test_pipeline))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
