@@ -20,8 +20,12 @@ model = dict(
         heatmap_bias=True,
         conv_rules=[dict(layers='*', type='zplus')],
         init_cfg={{_base_.head_init}}))
+# auroc/*: per-class heatmap AUROC (own pixels vs background, per image),
+# the measure of guidance: it rises when the segmentation loss reshapes the
+# heatmaps, it stays put when only the heatmap bias learns
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='MultiLabelClsMetric'),
+    dict(type='HeatmapAUROCMetric'),
 ]
 test_evaluator = val_evaluator

@@ -1,3 +1,4 @@
+from .heatmap_auroc_metric import HeatmapAUROCMetric, auroc
 from .multilabel_cls_metric import MultiLabelClsMetric
 
-__all__ = ['MultiLabelClsMetric']
+__all__ = ['HeatmapAUROCMetric', 'MultiLabelClsMetric', 'auroc']
