@@ -96,57 +96,110 @@ def best_from_scalars(work_dir, key='mIoU'):
 
 @pytest.mark.slow
 def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
+    """Two models, two seeds: every run starts from stage 1, is tested on
+    the test split with its best-val checkpoint, and the tables' numbers
+    are those of the runs' own logs and test metrics."""
     tool = load_tool('toy_experiment')
     work = tmp_path / 'work'
     argv = ['--data-root', toy_semi, '--work-dir', str(work), '--budgets',
-            '6', '--seeds', '0', '1', '--models', 'unrolled-lrp', 'unet',
-            '--iters', '2', '--stage1-iters', '2', '--jobs', '2',
-            '--plot', str(tmp_path / 'plot.png'), '--readme', str(readme)]
-    table = tool.main(argv)
+            '6', '--seeds', '0', '1', '--models', 'unrolled-lrp',
+            'unrolled-lrp-frozen', 'unet', '--iters', '2', '--stage1-iters',
+            '2', '--jobs', '2', '--plot', str(tmp_path / 'plot.png'),
+            '--readme', str(readme)]
+    text = tool.main(argv)
     results = json.loads((work / 'results.json').read_text())
-    assert len(results['runs']) == 4
-    for run in results['runs']:
+    runs = results['worlds'][0]['runs']
+    assert len(runs) == 6
+    for run in runs:
         model, name = run['work_dir'].split('/')[-2:]
         seed = int(name.split('seed')[1])
         assert run['pixel_labels'] == 6 and run['seed'] == seed
+        assert run['model_name'] == model
         cfg = Config.fromfile(glob.glob(osp.join(run['work_dir'], '*.py'))[0])
         assert (cfg.train_dataloader.dataset.pixel_split ==
                 f'ImageSets/SemiSeg/paper_6_seed{seed}.txt')
-        assert osp.isfile(osp.join(toy_semi, 'ImageSets', 'SemiSeg',
-                                   f'paper_6_seed{seed}.txt'))
         log = (work / 'logs' / f'{model}_n6_seed{seed}.log').read_text()
         assert 'stage1/best_cls_mAP_iter_' in log  # started from stage 1
-    # the table's mean ± std is that of the runs' own logs
-    for model, label in (('unrolled-lrp', 'unrolled LRP'), ('unet', 'UNet')):
-        bests = [best_from_scalars(str(work / model / f'n6_seed{s}'))
-                 for s in (0, 1)]
-        row = [line for line in table.splitlines()
-               if line.startswith(f'| {label} ')][0]
-        assert (f'{statistics.mean(bests):.2f} ± '
-                f'{statistics.stdev(bests):.2f}') in row
-    # and the classifier table lists the LRP model's cls mAP, not the UNet's
-    cls_part, late_part = table.split('Their classifiers')[1].split(
-        'Flat at the end?')
+        # tested on the test split, with the best-val checkpoint
+        assert 'best_mIoU_iter_' in log and 'test.txt' not in run['work_dir']
+        test_cfg = Config.fromfile(glob.glob(osp.join(
+            run['work_dir'], 'test', '*', 'vis_data', 'config.py'))[0])
+        assert test_cfg.test_dataloader.dataset.ann_file.endswith('test.txt')
+    test_part, rest = text.split('Paired by seed')
+    val_part = rest.split('Best val mIoU')[1].split('\n\n')[1]
+    for model, label in (('unrolled-lrp', 'unrolled LRP (semi-sup.)'),
+                         ('unet', 'UNet (sup.)')):
+        dirs = [work / model / f'n6_seed{s}' for s in (0, 1)]
+        tests = [json.loads((d / 'test_metrics.json').read_text())['mIoU']
+                 for d in dirs]
+        bests = [best_from_scalars(str(d)) for d in dirs]
+        for part, vals in ((test_part, tests), (val_part, bests)):
+            row = [line for line in part.splitlines()
+                   if line.startswith(f'| {label} |')][0]
+            assert (f'{statistics.mean(vals):.2f} ± '
+                    f'{statistics.stdev(vals):.2f}') in row, (row, vals)
+    # the paired rows: LRP - the no-guidance reference, per seed, with a CI
+    paired = [line for line in rest.splitlines()
+              if line.startswith('| 6 | no guidance')][0]
+    diffs = [json.loads((work / 'unrolled-lrp' / f'n6_seed{s}' /
+                         'test_metrics.json').read_text())['mIoU'] -
+             json.loads((work / 'unrolled-lrp-frozen' / f'n6_seed{s}' /
+                         'test_metrics.json').read_text())['mIoU']
+             for s in (0, 1)]
+    assert ', '.join(f'{d:+.2f}' for d in diffs) in paired
+    assert re.search(r'\[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]', paired)
+    # the classifier table lists the LRP model's cls mAP, not the UNet's
+    cls_part = text.split('Classifier val mAP')[1].split('Gain of the')[0]
     maps = [best_from_scalars(str(work / 'unrolled-lrp' / f'n6_seed{s}'),
                               'cls/mAP') for s in (0, 1)]
     assert (f'| unrolled LRP (semi-sup.) | {statistics.mean(maps):.2f} |'
             in cls_part)
     assert '| UNet' not in cls_part
-    # the late-gain table has a signed cell per model and budget
-    for label in ('unrolled LRP (semi-sup.)', 'UNet (sup.)'):
-        assert re.search(rf'\| {re.escape(label)} \| [+-]\d+\.\d\d \|',
-                         late_part), late_part
-    text = readme.read_text()
-    assert text.startswith('# title\n\nbefore\n<!-- toy-experiment:begin')
-    assert text.endswith('<!-- toy-experiment:end -->\nafter\n')
-    assert 'old' not in text and table in text and '](plot.png)' in text
+    assert 'Heatmap AUROC' in text
+    readme_text = readme.read_text()
+    assert readme_text.startswith('# title\n\nbefore\n<!-- toy-experiment:')
+    assert readme_text.endswith('<!-- toy-experiment:end -->\nafter\n')
+    assert 'old' not in readme_text and text in readme_text
+    assert '](plot.png)' in readme_text
     assert (tmp_path / 'plot.png').read_bytes()[:4] == b'\x89PNG'
     # a second call keeps the finished runs
     capsys.readouterr()
     tool.main(argv)
     out = capsys.readouterr().out
-    assert out.count('finished before, kept') == 5  # stage 1 + 4 runs
+    assert out.count('finished before, kept') == 7  # stage 1 + 6 runs
     assert len(glob.glob(str(work / 'unet' / 'n6_seed0' / '2*'))) == 1
+
+
+def test_toy_experiment_tune_chooses_on_val(toy_semi, tmp_path,
+                                            monkeypatch):
+    """--tune gives every model the same trials and keeps, per model, the
+    trial with the best mean val mIoU; the recipe is then applied."""
+    tool = load_tool('toy_experiment')
+    from mmseg_lrp.analysis.toy_experiment import experiment, models
+    monkeypatch.setattr(models, 'LR_FACTORS', (1.0, 3.0))
+    monkeypatch.setattr(models, 'ITER_FACTORS', (1.0, ))
+    recipe = tmp_path / 'recipe.json'
+    argv = ['--data-root', toy_semi, '--work-dir', str(tmp_path / 'w'),
+            '--budgets', '6', '--seeds', '0', '--models', 'unrolled-lrp',
+            'unet', '--stage1-iters', '2', '--recipe', str(recipe)]
+    monkeypatch.setattr(models, 'config_schedule', lambda c: (1e-3, 2))
+    monkeypatch.setattr(experiment, 'trials', models.trials)
+    tool.main(argv + ['--tune'])
+    chosen = json.loads(recipe.read_text())
+    assert chosen['budget'] == 6 and chosen['world'] == 'digits'
+    for m in ('unrolled-lrp', 'unet'):
+        got = chosen['models'][m]
+        assert [t['lr'] for t in got['trials']] == [1e-3, 3e-3]
+        best = max(got['trials'], key=lambda t: t['val_miou'])
+        assert got['lr'] == best['lr'] and got['val_miou'] == best['val_miou']
+        for i, t in enumerate(got['trials']):
+            cfg = Config.fromfile(glob.glob(osp.join(
+                tmp_path, 'w', 'tune', 'digits', m, f't{i}', 'n6_seed0',
+                '*.py'))[0])
+            assert cfg.optim_wrapper.optimizer.lr == pytest.approx(t['lr'])
+            assert best_from_scalars(osp.join(
+                tmp_path, 'w', 'tune', 'digits', m, f't{i}',
+                'n6_seed0')) == pytest.approx(t['val_miou'])
 
 
 def test_toy_experiment_rejects_bad_input(toy_semi, tmp_path):

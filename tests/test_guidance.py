@@ -66,6 +66,14 @@ def test_heatmap_auroc_metric_per_image_and_class():
         s = np.r_[logits[k][own].numpy(), logits[k][bg].numpy()]
         want[k] = 100 * roc_auc_score(y, s)
     out = metric.compute_metrics(metric.results)
+    # class a against the pixels of b (the other object), and b against a
+    vs = []
+    for k, j in ((1, 2), (2, 1)):
+        own, other = label == k, label == j
+        y = np.r_[np.ones(int(own.sum())), np.zeros(int(other.sum()))]
+        s = np.r_[logits[k][own].numpy(), logits[k][other].numpy()]
+        vs.append(100 * roc_auc_score(y, s))
+    assert out['objects'] == pytest.approx(sum(vs) / 2)
     assert out['a'] == pytest.approx(want[1])
     assert out['b'] == pytest.approx(want[2])
     assert out['mean'] == pytest.approx((want[1] + want[2]) / 2)

@@ -18,7 +18,7 @@ from torch import nn
 DEFAULT_GROUPS = (
     ('heatmap_bias', r'decode_head\.heatmap_bias'),
     ('classifier', r'decode_head\.(conv_seg|mlp)\.'),
-    ('stem', r'backbone\.(conv1|norm1|stem)\.'),
+    ('stem', r'backbone\.(conv1|norm1|bn1|stem)\.'),
     ('stage 1', r'backbone\.(layer1|features\.[0-9]\.)'),
     ('stage 2', r'backbone\.layer2\.'),
     ('stage 3', r'backbone\.layer3\.'),

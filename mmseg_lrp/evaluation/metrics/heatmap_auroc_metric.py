@@ -48,6 +48,12 @@ class HeatmapAUROCMetric(BaseMetric):
     number rising during stage 2; a model that only learns a threshold on
     fixed maps (the bias-only reference) leaves it where it was.
 
+    ``objects``: the same AUROC with the pixels of the image's *other*
+    foreground classes as negatives (images with two classes or more):
+    whether a class's map tells its object from the other objects, which
+    the background AUROC does not see (a class-agnostic saliency map
+    scores high there and 50 here).
+
     Reads ``seg_logits`` (``(K, H, W)``, as mmseg's ``predict`` leaves them)
     and ``gt_sem_seg``; pixels at ``ignore_index`` and other classes'
     pixels are left out.
@@ -84,15 +90,21 @@ class HeatmapAUROCMetric(BaseMetric):
             background = label == self.background_index
             if not bool(background.any()):
                 continue
-            for k in label.unique().tolist():
-                if k in (self.ignore_index, self.background_index):
-                    continue
+            fg = [k for k in label.unique().tolist()
+                  if k not in (self.ignore_index, self.background_index)]
+            for k in fg:
                 if k >= logits.shape[0]:
                     raise ValueError(f'label {k} in gt_sem_seg, but only '
                                      f'{logits.shape[0]} classes')
                 own = label == k
+                vs_objects = None
+                if len(fg) > 1:
+                    others = (label != k) & (label != self.ignore_index) & \
+                        ~background
+                    vs_objects = auroc(logits[k][own], logits[k][others])
                 self.results.append(
-                    (k, auroc(logits[k][own], logits[k][background])))
+                    (k, auroc(logits[k][own], logits[k][background]),
+                     vs_objects))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         if not results:
@@ -100,9 +112,12 @@ class HeatmapAUROCMetric(BaseMetric):
         classes = self.dataset_meta.get('classes') if self.dataset_meta \
             else None
         per_class: Dict[int, list] = {}
-        for k, a in results:
+        for k, a, _ in results:
             per_class.setdefault(k, []).append(a)
-        metrics = dict(mean=100 * float(np.mean([a for _, a in results])))
+        metrics = dict(mean=100 * float(np.mean([a for _, a, _ in results])))
+        objects = [o for _, _, o in results if o is not None]
+        if objects:
+            metrics['objects'] = 100 * float(np.mean(objects))
         for k, vals in sorted(per_class.items()):
             name = classes[k] if classes and k < len(classes) else str(k)
             metrics[name] = 100 * float(np.mean(vals))

@@ -1,0 +1,77 @@
+"""The models of the toy experiment, their configs and their tuning grid."""
+import os.path as osp
+from typing import Dict, List, Tuple
+
+# the repository's configs (the experiment runs from a checkout)
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
+TOOLS_DIR = osp.join(ROOT, 'tools')
+STAGE1_CONFIG = osp.join(
+    CONFIG_DIR,
+    'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py')
+
+# model key -> its config in configs/toy_experiment
+MODELS: Dict[str, str] = {
+    'unrolled-lrp':
+    'unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp0':
+    'unrolled-lrp0_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-compat':
+    'unrolled-lrp-compat_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-frozen':
+    'unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'cam-frozen': 'cam-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unet': 'unet_r18-cifar-c16_1xb8-800iter_toyvoc-pixel-64x64.py',
+    'deeplabv3':
+    'deeplabv3_r18-cifar-c16-d4_1xb8-800iter_toyvoc-pixel-64x64.py',
+    'unet-multitask':
+    'unet-multitask_r18-cifar-c16_1xb8-1600iter_toyvoc-semi-64x64.py',
+}
+LABELS: Dict[str, str] = {
+    'unrolled-lrp': 'unrolled LRP (semi-sup.)',
+    'unrolled-lrp0': "unrolled LRP, paper's LRP-0 rule (semi-sup.)",
+    'unrolled-lrp-compat': 'unrolled LRP, paper-compat (semi-sup.)',
+    'unrolled-lrp-frozen': 'no guidance: frozen stage 1 + bias',
+    'cam-frozen': 'CAM: frozen stage 1 + bias',
+    'unet': 'UNet (sup.)',
+    'deeplabv3': 'DeepLabV3 (sup.)',
+    'unet-multitask': 'multi-task UNet (semi-sup.)',
+}
+LRP = 'unrolled-lrp'
+# models that start from the whole stage-1 model (encoder and classifier)
+FROM_STAGE1 = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-compat',
+               'unrolled-lrp-frozen', 'cam-frozen')
+REFERENCES = ('unrolled-lrp-frozen', 'cam-frozen')
+BASELINES = ('unet', 'deeplabv3', 'unet-multitask')
+DEFAULT_MODELS = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-frozen',
+                  'cam-frozen', 'unet', 'deeplabv3', 'unet-multitask')
+
+# The tuning grid, the same size for every model: the config's learning
+# rate times each factor, at the config's schedule and at twice it.
+LR_FACTORS = (0.33, 1.0, 3.0)
+ITER_FACTORS = (1.0, 2.0)
+
+
+def model_config(model: str) -> str:
+    """Path of ``model``'s config."""
+    if model not in MODELS:
+        raise ValueError(f'unknown model {model!r}; choose from '
+                         f'{", ".join(MODELS)}')
+    return osp.join(CONFIG_DIR, MODELS[model])
+
+
+def config_schedule(config: str) -> Tuple[float, int]:
+    """``(learning rate, iterations)`` of a config."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    return float(cfg.optim_wrapper.optimizer.lr), int(cfg.train_cfg.max_iters)
+
+
+def trials(model: str) -> List[Dict[str, float]]:
+    """The tuning trials of ``model``: ``dict(lr=..., iters=...)`` over
+    :data:`LR_FACTORS` x :data:`ITER_FACTORS` around its config's
+    schedule."""
+    lr, iters = config_schedule(model_config(model))
+    return [dict(lr=float(f'{lr * a:.3g}'), iters=int(round(iters * b)))
+            for b in ITER_FACTORS for a in LR_FACTORS]

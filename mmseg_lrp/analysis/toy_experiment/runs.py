@@ -1,0 +1,250 @@
+"""The runs of the toy experiment: ``tools/train.py`` calls, their test
+evaluation with ``tools/test.py``, and a small scheduler."""
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+from mmseg_lrp.utils.results import read_run, val_records
+from .data import split_file
+from .models import (FROM_STAGE1, STAGE1_CONFIG, TOOLS_DIR, config_schedule,
+                     model_config)
+
+
+class Run:
+    """One ``tools/train.py`` call, and (``test=True``) a ``tools/test.py``
+    call on its best checkpoint.
+
+    Args:
+        name: Log and report name.
+        config: Config path.
+        work_dir: Its work dir.
+        options: ``--cfg-options``.
+        iters: Its last iteration (the final validation's step).
+        metric: The validation metric it is judged by.
+        test: Also evaluate the best checkpoint on the test split.
+        data_root: The data root of the test split (with ``test``).
+        model: The experiment's model key (reported as ``model_name``).
+    """
+
+    def __init__(self, name: str, config: str, work_dir: str,
+                 options: List[str], iters: int, metric: str = 'mIoU',
+                 test: bool = False, data_root: Optional[str] = None,
+                 model: Optional[str] = None) -> None:
+        self.name, self.config, self.work_dir = name, config, work_dir
+        self.options, self.iters, self.metric = options, iters, metric
+        self.test, self.data_root, self.model = test, data_root, model
+
+    @property
+    def test_file(self) -> str:
+        return osp.join(self.work_dir, 'test_metrics.json')
+
+    def finished(self) -> bool:
+        """Whether the final validation (iteration ``iters``) is logged
+        (and, with ``test``, the test metrics written)."""
+        done = any(rec.get('step') == self.iters
+                   for rec in val_records(self.work_dir, self.metric))
+        return done and (not self.test or osp.isfile(self.test_file))
+
+    def command(self) -> List[str]:
+        return [sys.executable, osp.join(TOOLS_DIR, 'train.py'),
+                self.config, '--work-dir', self.work_dir,
+                '--cfg-options'] + self.options
+
+    def best_checkpoint(self) -> str:
+        key = self.metric.replace('/', '_')
+        found = glob.glob(osp.join(self.work_dir, f'best_{key}_iter_*.pth'))
+        if not found:
+            raise FileNotFoundError(f'{self.work_dir}: no best_{key}_iter_'
+                                    '*.pth (the run did not finish)')
+        return max(found, key=osp.getmtime)
+
+    def test_command(self) -> List[str]:
+        root = self.data_root
+        return [sys.executable, osp.join(TOOLS_DIR, 'test.py'), self.config,
+                self.best_checkpoint(), '--work-dir',
+                osp.join(self.work_dir, 'test'), '--cfg-options',
+                f'test_dataloader.dataset.data_root={root}',
+                'test_dataloader.num_workers=0',
+                'test_dataloader.persistent_workers=False']
+
+    def collect_test(self) -> dict:
+        """Read the metrics ``tools/test.py`` wrote, keep them in
+        ``test_file``."""
+        found = sorted(glob.glob(osp.join(self.work_dir, 'test', '*',
+                                          '*.json')))
+        if not found:
+            raise FileNotFoundError(f'{self.work_dir}/test: no metrics')
+        with open(found[-1]) as f:
+            metrics = json.load(f)
+        with open(self.test_file, 'w') as f:
+            json.dump(metrics, f)
+        return metrics
+
+    def test_metrics(self) -> Optional[dict]:
+        if not osp.isfile(self.test_file):
+            return None
+        with open(self.test_file) as f:
+            return json.load(f)
+
+    @property
+    def wall_file(self) -> str:
+        return osp.join(self.work_dir, 'wall_seconds.txt')
+
+    def wall_seconds(self) -> Optional[float]:
+        """Wall time of the call that finished the run (None if unknown)."""
+        if not osp.isfile(self.wall_file):
+            return None
+        with open(self.wall_file) as f:
+            return float(f.read())
+
+    def result(self) -> dict:
+        """:func:`read_run`'s summary, plus ``test`` (the test metrics, or
+        None)."""
+        res = read_run(self.work_dir, self.metric)
+        res['test'] = self.test_metrics()
+        res['name'] = self.name
+        res['model_name'] = self.model
+        return res
+
+
+def data_options(root: str, pools: int) -> List[str]:
+    opts = [f'train_dataloader.dataset.datasets.{i}.data_root={root}'
+            for i in range(pools)]
+    return opts + [f'val_dataloader.dataset.data_root={root}',
+                   f'test_dataloader.dataset.data_root={root}']
+
+
+def loader_options() -> List[str]:
+    # one loader worker per run: the runs themselves share the cores
+    return ['train_dataloader.num_workers=1',
+            'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False']
+
+
+def schedule_options(config: str, iters: Optional[int],
+                     interval: Optional[int] = None,
+                     lr: Optional[float] = None) -> List[str]:
+    """``--cfg-options`` that set ``config``'s iterations (a scheduler that
+    ends with the run, e.g. poly decay, is moved with it) and learning
+    rate."""
+    opts = [] if lr is None else [f'optim_wrapper.optimizer.lr={lr}']
+    if iters is None:
+        return opts
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    interval = interval or cfg.train_cfg.val_interval
+    opts += [f'train_cfg.max_iters={iters}',
+             f'train_cfg.val_interval={interval}',
+             f'default_hooks.checkpoint.interval={iters}']
+    for i, sched in enumerate(cfg.get('param_scheduler') or []):
+        if sched.get('end') == cfg.train_cfg.max_iters:
+            opts.append(f'param_scheduler.{i}.end={iters}')
+    return opts
+
+
+def stage1_run(root: str, work_dir: str, seed: int = 0,
+               iters: Optional[int] = None) -> Run:
+    """The stage-1 classifier on ``root``'s image-level pool."""
+    opts = data_options(root, 1)[:2] + loader_options() + [
+        f'randomness.seed={seed}'
+    ] + schedule_options(STAGE1_CONFIG, iters, max((iters or 0) // 3, 1)
+                         if iters else None)
+    return Run(f'stage1_seed{seed}', STAGE1_CONFIG, work_dir, opts,
+               iters or config_schedule(STAGE1_CONFIG)[1], metric='cls/mAP')
+
+
+def model_run(model: str, root: str, work_dir: str, n: int, seed: int,
+              stage1_ckpt: Optional[str], iters: Optional[int] = None,
+              lr: Optional[float] = None, interval: Optional[int] = None,
+              test: bool = False, name: Optional[str] = None) -> Run:
+    """One (model, budget, seed) run, from the stage-1 checkpoint."""
+    config = model_config(model)
+    opts = data_options(root, 2) + loader_options() + [
+        f'train_dataloader.dataset.pixel_split={split_file(n, seed)}',
+        f'randomness.seed={seed}',
+    ] + schedule_options(config, iters, interval, lr)
+    if stage1_ckpt and model in FROM_STAGE1:
+        opts.append(f'load_from={stage1_ckpt}')  # encoder and classifier
+    elif stage1_ckpt:
+        opts += ['model.backbone.init_cfg.type=Pretrained',
+                 f'model.backbone.init_cfg.checkpoint={stage1_ckpt}',
+                 'model.backbone.init_cfg.prefix=backbone.']
+    if stage1_ckpt and model == 'unet-multitask':
+        opts += ['model.auxiliary_head.init_cfg.type=Pretrained',
+                 f'model.auxiliary_head.init_cfg.checkpoint={stage1_ckpt}',
+                 'model.auxiliary_head.init_cfg.prefix=decode_head.']
+    return Run(name or f'{model}_n{n}_seed{seed}', config, work_dir, opts,
+               iters or config_schedule(config)[1], test=test,
+               data_root=root, model=model)
+
+
+def execute(runs: Sequence[Run], jobs: int, threads: int,
+            log_dir: str, force: bool = False) -> int:
+    """Run ``runs`` with at most ``jobs`` at a time (each train call
+    followed by its test call); stop at the first failure, naming its log.
+    Returns how many were finished before (kept, not rerun)."""
+    os.makedirs(log_dir, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    todo = [r for r in runs if force or not r.finished()]
+    for r in runs:
+        if r not in todo:
+            print(f'  {r.name}: finished before, kept', flush=True)
+    kept = len(runs) - len(todo)
+    running: List[tuple] = []
+    phase: Dict[int, str] = {}
+    while todo or running:
+        while todo and len(running) < jobs:
+            r = todo.pop(0)
+            # an unfinished run starts over (its logs would mix otherwise)
+            shutil.rmtree(r.work_dir, ignore_errors=True)
+            log = open(osp.join(log_dir, f'{r.name}.log'), 'w')
+            proc = subprocess.Popen(r.command(), stdout=log,
+                                    stderr=subprocess.STDOUT, env=env)
+            phase[id(r)] = 'train'
+            running.append((r, proc, log, time.time()))
+        time.sleep(0.5)
+        for item in list(running):
+            r, proc, log, start = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            if proc.returncode:
+                log.close()
+                for _, other, _, _ in running:
+                    other.kill()
+                raise RuntimeError(
+                    f'{r.name} failed in {phase[id(r)]} (exit '
+                    f'{proc.returncode}), see {log.name}')
+            if phase[id(r)] == 'train':
+                with open(r.wall_file, 'w') as f:
+                    f.write(f'{time.time() - start:.1f}')
+                if r.test:
+                    phase[id(r)] = 'test'
+                    test = subprocess.Popen(r.test_command(), stdout=log,
+                                            stderr=subprocess.STDOUT, env=env)
+                    running.append((r, test, log, start))
+                    continue
+            log.close()
+            best = read_run(r.work_dir, r.metric)
+            text = (f'  {r.name}: best val {r.metric} {best["best"]:.2f} '
+                    f'(iteration {best["step"]})')
+            if r.test:
+                test = r.collect_test()
+                text += f', test mIoU {test.get("mIoU", float("nan")):.2f}'
+            print(f'{text}, {time.time() - start:.0f} s', flush=True)
+    return kept
+
+
+def stage1_checkpoint(work_dir: str) -> str:
+    found = glob.glob(osp.join(work_dir, 'best_cls_mAP_iter_*.pth'))
+    if not found:
+        raise FileNotFoundError(f'{work_dir}: no best_cls_mAP_iter_*.pth '
+                                '(stage 1 did not finish)')
+    return max(found, key=osp.getmtime)
