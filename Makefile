@@ -12,7 +12,7 @@ TOY_ROOT ?= data/toy_voc/VOC2012
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install demo test toy-data toy-experiment clean-demo
+.PHONY: install demo test toy-data toy-experiment toy-suite toy-suite-quick clean-demo
 
 $(STAMP): setup.py requirements/*.txt tools/setup_env.py
 	$(PYTHON) tools/setup_env.py --venv $(VENV)
@@ -34,6 +34,22 @@ demo: toy-data
 toy-experiment: toy-data
 	$(PY) tools/analysis_tools/toy_experiment.py --data-root $(TOY_ROOT) \
 		--plot docs/figures/toy_experiment.png --readme configs/toy_experiment/README.md
+
+# the suite of toy worlds (digits, photos, photos-clutter), every model and
+# reference, reported on each world's test split (docs/guidance.md); the
+# quick form: 2 seeds, the fewest pixel labels only. RECIPE: hyper-parameters
+# chosen on digits val (toy_experiment.py --tune --recipe FILE); without it
+# each config's own.
+SUITE_WORLDS ?= digits photos photos-clutter
+RECIPE ?=
+toy-suite: $(STAMP)
+	$(PY) tools/analysis_tools/toy_experiment.py --worlds $(SUITE_WORLDS) \
+		--stage1-seeds 0 1 --work-dir work_dirs/toy_suite $(if $(RECIPE),--recipe $(RECIPE))
+
+toy-suite-quick: $(STAMP)
+	$(PY) tools/analysis_tools/toy_experiment.py --worlds $(SUITE_WORLDS) \
+		--seeds 0 1 --stage1-seeds 0 1 --budgets 10 --work-dir work_dirs/toy_suite_quick \
+		$(if $(RECIPE),--recipe $(RECIPE))
 
 test: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)

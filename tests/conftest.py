@@ -78,7 +78,8 @@ def toy_semi(toy_voc):
     from mmseg_lrp.datasets.voc_labels import (collect_image_labels,
                                                write_label_cache)
     root, ids = toy_voc
-    every = sorted(ids['seg_train'] + ids['seg_val'] + ids['image_only'])
+    every = sorted(ids['seg_train'] + ids['seg_val'] + ids['image_only'] +
+                   ids['seg_test'])
     labels = collect_image_labels(osp.join(root, 'Annotations'), every)
     write_label_cache(osp.join(root, 'ImageLabels.json'), labels)
     split = select_pixel_ids({i: labels[i] for i in ids['seg_train']}, 6)

@@ -18,10 +18,17 @@ PIXEL = dict(img_path='JPEGImages', seg_map_path='SegmentationClass')
 
 @pytest.fixture
 def voc(toy_voc, tmp_path):
-    """A private copy of the session's toy VOC, free to modify."""
+    """A private copy of the session's toy VOC, free to modify, laid out as
+    VOC 2012 itself (the toy data's extra test split removed)."""
     root = str(tmp_path / 'VOC2012')
     shutil.copytree(toy_voc[0], root)
-    return root, toy_voc[1]
+    for i in toy_voc[1]['seg_test']:
+        for sub, ext in (('JPEGImages', 'jpg'), ('Annotations', 'xml'),
+                         ('SegmentationClass', 'png')):
+            os.remove(osp.join(root, sub, f'{i}.{ext}'))
+    for rel in ('ImageSets/Segmentation/test.txt', 'ImageSets/Main/test.txt'):
+        os.remove(osp.join(root, rel))
+    return root, dict(toy_voc[1], seg_test=[])
 
 
 def ids_of(root, rel):
@@ -282,7 +289,9 @@ def test_voc12_dataset_configs_build_and_load(toy_semi, name):
     assert type(train_ds).__name__ == 'SemiVOCDataset'
     assert (train_ds.datasets[0].ann_file ==
             osp.join(toy_semi, 'ImageSets/SemiSeg/paper_6_seed0.txt'))
-    assert len(train_ds) == 6 + 12 + 4  # split + (train + image-only)
+    # split + (train + image-only + the toy data's test images: VOC's own
+    # pool is every image but val)
+    assert len(train_ds) == 6 + 12 + 4 + 4
     for i in (0, len(train_ds) - 1):
         out = train_ds[i]
         assert out['inputs'].shape == (3, 256, 256)
