@@ -4,7 +4,9 @@
 # segmentation logits, and only the per-class bias fitted on the same pixel
 # labels, batches and schedule as the unrolled-LRP model. CAMs are on the
 # logit's scale (a map's mean is the logit): no 'pixels' factor.
-_base_ = ['./unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py']
+_base_ = [
+    './unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py'
+]
 model = dict(
     decode_head=dict(
         _delete_=True,

@@ -177,9 +177,9 @@ def run_world(args, world: str, recipe: Dict[str, dict]) -> dict:
     models, budgets = args.models, args.budgets
     ref = reference_levels(root, 'test')
     minutes = (time.time() - start) / 60
-    rows = comparisons(results, LRP, [m for m in REFERENCES + (
-        'unrolled-lrp0', ) if m in models], [m for m in BASELINES
-                                            if m in models], budgets)
+    others = [m for m in REFERENCES + ('unrolled-lrp0', ) if m in models]
+    rows = comparisons(results, LRP, others,
+                       [m for m in BASELINES if m in models], budgets)
     curve = curves(results, models, budgets)
     auc = curves(results, models, budgets, key='auroc/mean')
     s1 = ', '.join(f"seed {i['seed']}: val mAP {i['map']:.1f}"
