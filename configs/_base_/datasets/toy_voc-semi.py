@@ -1,8 +1,8 @@
 # Semi-supervised toy VOC (the embedded dataset, same layout as VOC 2012):
 # a pixel-labelled pool from a split file of make_voc_splits.py and an
-# image-level pool (every image except the segmentation val and test lists, labels from
-# the XMLs via the ImageLabels.json cache), mixed 4 + 4 per batch by
-# SemiSupervisedBatchSampler. K = 7 (background + the 6 toy classes; mmseg's
+# image-level pool (every image except the segmentation val and test lists,
+# labels from the XMLs via the ImageLabels.json cache), mixed 4 + 4 per batch
+# by SemiSupervisedBatchSampler. K = 7 (background + the 6 toy classes; mmseg's
 # label_map maps their VOC indices to 0..6). Augmentation as the original
 # (square crop of the short side, resize, flip, photometric, defocus blur,
 # Gaussian noise) at 64x64. Evaluation: standard protocol (full resolution,
@@ -75,17 +75,9 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 # tools/test.py reports on the held-out test split; recipes are chosen on val
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type='VOCPixelLabelDataset',
-        data_root=data_root,
-        metainfo=toy_metainfo,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/test.txt',
-        pipeline=test_pipeline))
+        val_dataloader['dataset'],
+        ann_file='ImageSets/Segmentation/test.txt'))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

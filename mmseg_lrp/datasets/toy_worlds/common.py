@@ -1,5 +1,5 @@
 """What every toy world shares: the toy classes and the object records."""
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -61,6 +61,40 @@ class World:
             object that stays visible.
         """
         raise NotImplementedError
+
+    @staticmethod
+    def place(rng: np.random.Generator, mask: np.ndarray, taken: np.ndarray,
+              h: int, w: int, tries: int = 10) -> Optional[np.ndarray]:
+        """Paste a soft ``(s, s)`` object mask into an ``(h, w)`` image at
+        a random position where it stays mostly inside (at least 60 % of
+        its area) and overlaps what is ``taken`` by at most a tenth.
+
+        Args:
+            rng: Random generator.
+            mask: ``(s, s)`` float mask in [0, 1]; > 0.5 is the object.
+            taken: ``(h, w)`` bool map of the pixels already covered.
+            h: Image height.
+            w: Image width.
+            tries: Positions to draw before giving up.
+
+        Returns:
+            The ``(h, w)`` float mask at its place, or None.
+        """
+        s = mask.shape[0]
+        area = max(int((mask > 0.5).sum()), 1)
+        for _ in range(tries):
+            y = int(rng.integers(-s // 4, h - 3 * s // 4 + 1))
+            x = int(rng.integers(-s // 4, w - 3 * s // 4 + 1))
+            full = np.zeros((h, w), dtype=np.float32)
+            y0, x0 = max(y, 0), max(x, 0)
+            y1, x1 = min(y + s, h), min(x + s, w)
+            full[y0:y1, x0:x1] = mask[y0 - y:y1 - y, x0 - x:x1 - x]
+            m = full > 0.5
+            if m.sum() < 0.6 * area:  # mostly outside the image
+                continue
+            if (m & taken).sum() <= 0.1 * area:
+                return full
+        return None
 
     @staticmethod
     def objects(instance: np.ndarray, drawn: Sequence[Tuple[int, str]],

@@ -106,27 +106,6 @@ class DigitsWorld(World):
             cv2.line(img, p1, p2, colour, 1)
         return img
 
-    def _place(self, rng: np.random.Generator, glyph: np.ndarray,
-               taken: np.ndarray, h: int, w: int):
-        """A position where the glyph's mask overlaps what is ``taken`` by
-        at most a tenth of its area; None after a few tries."""
-        mask = glyph > 0.5
-        s = glyph.shape[0]
-        area = max(int(mask.sum()), 1)
-        for _ in range(10):
-            y = int(rng.integers(-s // 4, h - 3 * s // 4 + 1))
-            x = int(rng.integers(-s // 4, w - 3 * s // 4 + 1))
-            full = np.zeros((h, w), dtype=np.float32)
-            y0, x0 = max(y, 0), max(x, 0)
-            y1, x1 = min(y + s, h), min(x + s, w)
-            full[y0:y1, x0:x1] = glyph[y0 - y:y1 - y, x0 - x:x1 - x]
-            m = full > 0.5
-            if m.sum() < 0.6 * area:  # mostly outside the image
-                continue
-            if (m & taken).sum() <= 0.1 * area:
-                return full
-        return None
-
     def render(self, rng: np.random.Generator, h: int, w: int,
                val: bool = False) -> Tuple[np.ndarray, np.ndarray, List]:
         img = self._background(rng, h, w)
@@ -146,7 +125,7 @@ class DigitsWorld(World):
                 rng.choice(DISTRACTOR_DIGITS)))
             glyph = self._glyph(rng, digit, val,
                                 int(side * rng.uniform(0.3, 0.55)))
-            full = self._place(rng, glyph, taken, h, w)
+            full = self.place(rng, glyph, taken, h, w, tries=10)
             if full is None:
                 continue
             colour = OBJECT_COLOURS[rng.integers(len(OBJECT_COLOURS))]

@@ -184,25 +184,6 @@ class PhotosWorld(World):
                 BACKGROUND_PHOTOS):
             _photo(name)
 
-    def _place(self, rng: np.random.Generator, mask: np.ndarray,
-               taken: np.ndarray, h: int, w: int):
-        """The mask pasted at a position where it overlaps what is
-        ``taken`` by at most a tenth of its area; None after a few tries."""
-        s = mask.shape[0]
-        area = max(float((mask > 0.5).sum()), 1.0)
-        for _ in range(12):
-            y = int(rng.integers(-s // 4, h - 3 * s // 4 + 1))
-            x = int(rng.integers(-s // 4, w - 3 * s // 4 + 1))
-            full = np.zeros((h, w), np.float32)
-            y0, x0, y1, x1 = max(y, 0), max(x, 0), min(y + s, h), min(x + s, w)
-            full[y0:y1, x0:x1] = mask[y0 - y:y1 - y, x0 - x:x1 - x]
-            m = full > 0.5
-            if m.sum() < 0.6 * area:
-                continue
-            if (m & taken).sum() <= 0.1 * area:
-                return full
-        return None
-
     def render(self, rng: np.random.Generator, h: int, w: int,
                val: bool = False) -> Tuple[np.ndarray, np.ndarray, List]:
         bg = _photo(str(rng.choice(BACKGROUND_PHOTOS)))
@@ -227,7 +208,8 @@ class PhotosWorld(World):
                 shape, texture = PHOTO_CLASSES[name]
                 photo = _photo(texture)
             s = max(int(side * rng.uniform(*self.object_size)), 8)
-            full = self._place(rng, _shape_mask(rng, shape, s), taken, h, w)
+            full = self.place(rng, _shape_mask(rng, shape, s), taken, h, w,
+                              tries=12)
             if full is None:
                 continue
             fill = _tint(rng, _patch(rng, photo, h, w, val, (0.7, 2.0)))
