@@ -239,3 +239,31 @@ def test_toy_experiment_configs_train_and_validate(path, toy_semi, tmp_path):
     if '-semi' in path or '-cls' in path:  # the models with a classifier
         assert 0 <= runner.message_hub.get_scalar(
             'val/cls/mAP').current() <= 100
+
+
+def test_paired_differences_with_t_intervals_and_val_choice():
+    """Paired LRP - X per seed with the textbook 95 % t-interval (t_{0.975,
+    2} = 4.302653 from the tables), and the best baseline chosen on val even
+    where test ranks it otherwise."""
+    from mmseg_lrp.analysis.toy_experiment import comparisons, paired
+
+    def run(model, seed, val, test):
+        return dict(model_name=model, pixel_labels=10, seed=seed, best=val,
+                    test=dict(mIoU=test))
+
+    results = [run('unrolled-lrp', s, 50, t) for s, t in enumerate(
+        (41, 42, 43))]
+    results += [run('unrolled-lrp-frozen', s, 45, 40) for s in range(3)]
+    results += [run('unet', s, 60, 10) for s in range(3)]  # best on val
+    results += [run('deeplabv3', s, 40, 30) for s in range(3)]  # on test
+    row = paired(results, 'unrolled-lrp', 'unrolled-lrp-frozen', 10)
+    assert row['diffs'] == [1, 2, 3] and row['positive'] == 3
+    half = 4.302653 * 1.0 / 3**0.5
+    assert row['lo'] == pytest.approx(2 - half, abs=1e-5)
+    assert row['hi'] == pytest.approx(2 + half, abs=1e-5)
+    rows = comparisons(results, 'unrolled-lrp', ['unrolled-lrp-frozen'],
+                       ['unet', 'deeplabv3'], [10])
+    best = [r for r in rows if r['best_baseline']]
+    assert [r['other'] for r in best] == ['unet']
+    assert best[0]['diffs'] == [31, 32, 33]
+    assert paired(results, 'unrolled-lrp', 'cam-frozen', 10) is None
