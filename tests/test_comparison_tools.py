@@ -156,6 +156,7 @@ def test_toy_experiment_end_to_end(toy_semi, tmp_path, readme, capsys):
             in cls_part)
     assert '| UNet' not in cls_part
     assert 'Heatmap AUROC' in text
+    assert re.search(r'- stage-1 classifier, seed 0: val mAP \d+\.\d in', text)
     readme_text = readme.read_text()
     assert readme_text.startswith('# title\n\nbefore\n<!-- toy-experiment:')
     assert readme_text.endswith('<!-- toy-experiment:end -->\nafter\n')

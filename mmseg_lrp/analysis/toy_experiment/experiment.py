@@ -12,7 +12,7 @@ from .models import (BASELINES, DEFAULT_MODELS, LABELS, LRP, MODELS,
                      REFERENCES, trials)
 from .report import (auroc_rise, comparison_table, curves, late_gains,
                      metric_table, plot, plot_curves, score_table,
-                     write_readme)
+                     world_checks, write_readme)
 from .runs import Run, execute, model_run, stage1_checkpoint, stage1_run
 from .stats import comparisons
 
@@ -213,6 +213,9 @@ def run_world(args, world: str, recipe: Dict[str, dict]) -> dict:
     extra.append(('Gain of the seed-mean val curve in the last quarter '
                   'of each run (mIoU points):',
                   late_gains(curve, models, budgets)))
+    checks = world_checks(results, num_train, stage1)
+    if checks:
+        extra.append(('World checks:', '\n'.join(f'- {c}' for c in checks)))
     for title, table in extra:
         parts += ['', title, '', table]
     return dict(world=world, root=root, setting=setting, stage1=stage1,

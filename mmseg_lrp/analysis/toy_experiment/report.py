@@ -212,3 +212,44 @@ def write_readme(readme: str, block: str) -> None:
     _, tail = rest.split(END, 1)
     with open(readme, 'w') as f:
         f.write(head + BEGIN + '\n' + block.strip() + '\n' + END + tail)
+
+
+# the default world's targets (docs/toy_world.md), printed with every run
+TARGET_STAGE1_MAP, TARGET_STAGE1_MIN = 90.0, 10.0
+TARGET_UNET_ALL, TARGET_UNET_GAP = 60.0, 15.0
+
+
+def world_checks(results: Sequence[dict], num_train: int,
+                 stage1: Sequence[dict]) -> List[str]:
+    """The toy world's targets, measured: each stage-1 classifier's val mAP
+    and time, the supervised UNet with all pixel labels (val), and its gap
+    to the UNet with the fewest."""
+    def mark(ok):
+        return 'met' if ok else 'NOT met'
+
+    lines = []
+    for s in stage1:
+        took = '?' if s['minutes'] is None else f"{s['minutes']:.1f}"
+        ok = (s['map'] >= TARGET_STAGE1_MAP and s['minutes'] is not None
+              and s['minutes'] <= TARGET_STAGE1_MIN)
+        lines.append(f"stage-1 classifier, seed {s['seed']}: val mAP "
+                     f"{s['map']:.1f} in {took} min (target ≥ "
+                     f'{TARGET_STAGE1_MAP:.0f} in ≤ {TARGET_STAGE1_MIN:.0f} '
+                     f'min: {mark(ok)})')
+    unet = {}
+    for r in results:
+        if r['model_name'] == 'unet':
+            unet.setdefault(r['pixel_labels'], []).append(r['best'])
+    if num_train in unet:
+        full = statistics.mean(unet[num_train])
+        lines.append(f'supervised UNet, all {num_train} pixel labels: '
+                     f'{full:.2f} val mIoU (target ≥ {TARGET_UNET_ALL:.0f}: '
+                     f'{mark(full >= TARGET_UNET_ALL)})')
+        fewest = min(unet)
+        if fewest != num_train:
+            few = statistics.mean(unet[fewest])
+            lines.append(f'supervised UNet, {fewest} pixel labels: {few:.2f} '
+                         f'val mIoU, {full - few:.2f} below all (target ≥ '
+                         f'{TARGET_UNET_GAP:.0f} below: '
+                         f'{mark(full - few >= TARGET_UNET_GAP)})')
+    return lines
