@@ -413,19 +413,31 @@ def test_own_data_end_to_end(tmp_path):
     ckpt = osp.join(work, 'iter_2.pth')
     meta = torch.load(ckpt, weights_only=False)['meta']['dataset_meta']
     assert tuple(meta['classes']) == OWN
+    # own data without a test split: the toy config's test loader names
+    # test.txt and how to evaluate on val instead (the pool just has no test
+    # ids to leave out)
+    cfg = Config.fromfile(SEMI_CONFIG)
+    set_dataset_options(cfg, root)
+    with pytest.raises(ConfigError, match=r'test\.txt.*no test split.*'
+                       r'test_dataloader\.dataset\.ann_file=ImageSets/'
+                       r'Segmentation/val\.txt'):
+        check_data_paths(cfg, ['test_dataloader'])
+    on_val = ['test_dataloader.dataset.ann_file='
+              'ImageSets/Segmentation/val.txt']
     # test.py --out with the LRP configs' evaluator list
     code, out = run(tool_cmd('test.py', SEMI_CONFIG, ckpt, '--work-dir', work,
                              '--data-root', root, '--classes', *OWN,
                              '--out', tmp_path / 'preds',
                              '--cfg-options', 'test_dataloader.num_workers=0',
-                             'test_dataloader.persistent_workers=False'))
+                             'test_dataloader.persistent_workers=False',
+                             *on_val))
     assert code == 0, out[-4000:]
     written = sorted(os.listdir(tmp_path / 'preds'))
     assert len(written) == 4 and all(f.endswith('.png') for f in written)
     check_infer_folder(ckpt, root, tmp_path)
     # the 3-class checkpoint on the 7-class config: refused before testing
     code, out = run(tool_cmd('test.py', SEMI_CONFIG, ckpt, '--work-dir', work,
-                             '--data-root', root))
+                             '--data-root', root, '--cfg-options', *on_val))
     assert code != 0 and 'Iter(test)' not in out
     assert 'CheckpointError' in last_line(out) and ckpt in last_line(out)
     assert 'the checkpoint is for 3 classes, the config for 7' in out

@@ -304,3 +304,21 @@ def test_voc12_dataset_configs_build_and_load(toy_semi, name):
     else:
         assert seg.shape[-2:] == val['data_samples'].ori_shape
         assert (seg == 255).any()  # object borders stay ignored
+
+
+def test_optional_exclusions_apply_where_the_list_exists(voc):
+    """The toy configs leave the test split out of the image pool where the
+    data has one; data without it (VOC, own data) builds the same pool as
+    before, and a missing mandatory list is still an error."""
+    root, ids = voc
+    opt = dict(optional_exclude_files=['ImageSets/Segmentation/test.txt'])
+    pool = [d['img_id'] for d in image_ds(root, **opt).load_data_list()]
+    assert pool == sorted(ids['seg_train'] + ids['image_only'])
+    held = ids['image_only'][:2]
+    with open(osp.join(root, 'ImageSets/Segmentation/test.txt'), 'w') as f:
+        f.write(''.join(f'{i}\n' for i in held))
+    pool = [d['img_id'] for d in image_ds(root, **opt).load_data_list()]
+    assert pool == sorted(set(ids['seg_train'] + ids['image_only']) -
+                          set(held))
+    with pytest.raises(FileNotFoundError):
+        image_ds(root, exclude_files=['ImageSets/Segmentation/nope.txt'])

@@ -52,10 +52,8 @@ train_dataloader = dict(
                 data_root={{_base_.data_root}},
                 metainfo={{_base_.toy_metainfo}},
                 data_prefix=dict(img_path='JPEGImages'),
-                exclude_files=[
-                    'ImageSets/Segmentation/val.txt',
-                    'ImageSets/Segmentation/test.txt'
-                ],
+                exclude_files=['ImageSets/Segmentation/val.txt'],
+                optional_exclude_files=['ImageSets/Segmentation/test.txt'],
                 labels_file='ImageLabels.json',
                 pipeline=compat_train_pipeline),
         ]))

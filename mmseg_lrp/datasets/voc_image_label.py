@@ -32,6 +32,10 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
             code's image-level pool also leaves out the pixel-labelled
             training images (its pools are disjoint): add their split file
             here, or set ``SemiVOCDataset(disjoint_pools=True)``.
+        optional_exclude_files: Id lists whose ids leave the pool where the
+            file exists, e.g. the toy data's test split
+            (``ImageSets/Segmentation/test.txt``), which VOC 2012 and most
+            own datasets do not have.
         labels_file: Optional JSON label cache (relative to data_root).
         ann_dir: Folder of the XMLs (relative to data_root).
         background_present: Mark background present in every image label.
@@ -49,6 +53,7 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
                  ann_file: str = '',
                  exclude_files: Sequence[str] = (
                      'ImageSets/Segmentation/val.txt', ),
+                 optional_exclude_files: Sequence[str] = (),
                  labels_file: Optional[str] = None,
                  ann_dir: str = 'Annotations',
                  background_present: bool = True,
@@ -59,6 +64,10 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
         self._init_classes(mask_classes, unlisted_classes)
         root = kwargs.get('data_root') or ''
         self.exclude_files = [osp.join(root, f) for f in exclude_files]
+        self.exclude_files += [
+            p for p in (osp.join(root, f) for f in optional_exclude_files)
+            if osp.isfile(p)
+        ]
         self.labels_file = osp.join(root, labels_file) if labels_file else None
         self.ann_dir = osp.join(root, ann_dir)
         self.background_present = background_present

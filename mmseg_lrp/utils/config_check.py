@@ -86,8 +86,15 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
         if ann and isinstance(ann, str) and _is_local(ann):
             path = ann if osp.isabs(ann) else osp.join(root, ann)
             if not osp.exists(path):
-                raise ConfigError(
-                    f'{key}.ann_file: split file {path!r} does not exist')
+                hint = ''
+                if key.startswith('test_dataloader') and osp.basename(
+                        path) == 'test.txt':
+                    hint = (': this data has no test split (VOC 2012 has '
+                            'none with masks); evaluate on val with '
+                            '--cfg-options test_dataloader.dataset.ann_file='
+                            'ImageSets/Segmentation/val.txt')
+                raise ConfigError(f'{key}.ann_file: split file {path!r} '
+                                  f'does not exist{hint}')
         prefix = ds.get('data_prefix', None) or {}
         for name, sub in prefix.items():
             if not sub or not isinstance(sub, str) or not _is_local(sub):

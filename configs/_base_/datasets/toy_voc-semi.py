@@ -34,9 +34,8 @@ image_pool = dict(
     data_root=data_root,
     metainfo=toy_metainfo,
     data_prefix=dict(img_path='JPEGImages'),
-    exclude_files=[
-        'ImageSets/Segmentation/val.txt', 'ImageSets/Segmentation/test.txt'
-    ],
+    exclude_files=['ImageSets/Segmentation/val.txt'],
+    optional_exclude_files=['ImageSets/Segmentation/test.txt'],
     labels_file='ImageLabels.json',
     pipeline=train_pipeline)
 train_dataloader = dict(
