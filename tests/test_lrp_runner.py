@@ -59,10 +59,12 @@ def test_semi_supervised_training_and_test_with_classifier_metric(
         metrics = json.loads(f.readline())
     assert 0 <= metrics['mIoU'] <= 100
     assert 0 <= metrics['cls/mAP'] <= 100 and 'cls/F1' in metrics
-    # the classes that occur in the val masks (background left out)
+    # the classes that occur in the masks of the split tested: the toy
+    # configs test on the held-out test split (background left out)
     import numpy as np
     from PIL import Image
-    with open(osp.join(toy_semi, 'ImageSets', 'Segmentation', 'val.txt')) as f:
+    with open(osp.join(toy_semi, 'ImageSets', 'Segmentation',
+                       'test.txt')) as f:
         ids = f.read().split()
     present = set()
     for i in ids:

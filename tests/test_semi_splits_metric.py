@@ -88,7 +88,7 @@ def test_data_tools_on_the_toy_voc(toy_voc, tmp_path):
     assert res.returncode == 0, res.stdout[-3000:]
     with open(osp.join(root, 'ImageLabels.json')) as f:
         cache = json.load(f)['labels']
-    assert len(cache) == 24
+    assert len(cache) == 24 + 4  # every JPEG, the 4 test images included
     from mmseg_lrp.datasets import read_voc_xml_names
     some = ids['image_only'][0]
     assert cache[some] == list(dict.fromkeys(read_voc_xml_names(
