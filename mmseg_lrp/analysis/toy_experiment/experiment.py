@@ -7,6 +7,7 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional, Tuple
 
+from mmseg_lrp.utils.results import read_run
 from .data import prepare_data, reference_levels, world_root
 from .models import (BASELINES, DEFAULT_MODELS, LABELS, LRP, MODELS,
                      REFERENCES, trials)
@@ -88,10 +89,9 @@ def _stage1(args, world: str, root: str, wdir: str, logs: str
     execute(runs, min(args.jobs, len(runs)),
             max(1, args.threads * args.jobs // len(runs)), logs, args.force)
     info = []
-    for r in runs:
-        from mmseg_lrp.utils.results import read_run
+    for seed, r in zip(args.stage1_seeds, runs):
         wall = r.wall_seconds()
-        info.append(dict(seed=int(r.name.split('seed')[1]),
+        info.append(dict(seed=seed,
                          map=read_run(r.work_dir, 'cls/mAP')['best'],
                          iters=r.iters,
                          minutes=None if wall is None else wall / 60))
