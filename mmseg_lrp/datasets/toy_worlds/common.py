@@ -96,6 +96,22 @@ class World:
                 return full
         return None
 
+    def mark(self, m: np.ndarray, name: Optional[str], i: int,
+             label: np.ndarray, instance: np.ndarray, taken: np.ndarray,
+             drawn: List[Tuple[int, str]]) -> None:
+        """Record a pasted object's pixels ``m`` (in place): taken, and
+        labelled as class ``name`` / instance ``i`` (appended to ``drawn``),
+        or, for a distractor (``name`` None), as background and left out of
+        the XML."""
+        taken |= m
+        if name is None:
+            label[m] = 0
+            instance[m] = -1
+            return
+        label[m] = self.voc_index(name)
+        instance[m] = i
+        drawn.append((i, name))
+
     @staticmethod
     def objects(instance: np.ndarray, drawn: Sequence[Tuple[int, str]],
                 h: int, w: int) -> List[dict]:

@@ -131,15 +131,7 @@ class DigitsWorld(World):
             colour = OBJECT_COLOURS[rng.integers(len(OBJECT_COLOURS))]
             alpha = np.clip((full - 0.3) / 0.4, 0, 1)[..., None]
             img = alpha * colour + (1 - alpha) * img
-            m = full > 0.5
-            taken |= m
-            if name is None:  # distractor: background, not in the XML
-                label[m] = 0
-                instance[m] = -1
-                continue
-            label[m] = self.voc_index(name)
-            instance[m] = int(i)
-            drawn.append((int(i), name))
+            self.mark(full > 0.5, name, int(i), label, instance, taken, drawn)
         label[instance_border(instance)] = 255
         img += rng.normal(0, 6, img.shape).astype(np.float32)
         objects = self.objects(instance, drawn, h, w)

@@ -215,15 +215,7 @@ class PhotosWorld(World):
             fill = _tint(rng, _patch(rng, photo, h, w, val, (0.7, 2.0)))
             alpha = full[..., None]
             img = alpha * fill + (1 - alpha) * img
-            m = full > 0.5
-            taken |= m
-            if name is None:  # distractor: background, not in the XML
-                label[m] = 0
-                instance[m] = -1
-                continue
-            label[m] = self.voc_index(name)
-            instance[m] = i
-            drawn.append((i, name))
+            self.mark(full > 0.5, name, int(i), label, instance, taken, drawn)
         label[instance_border(instance)] = 255
         img = img + rng.normal(0, 4, img.shape).astype(np.float32)
         objects = self.objects(instance, drawn, h, w)
