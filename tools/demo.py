@@ -24,6 +24,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import time
@@ -91,6 +92,12 @@ def main():
                          '`make toy-data` first')
     stage1_dir = osp.join(args.work_dir, 'stage1')
     lrp_dir = osp.join(args.work_dir, 'lrp')
+    for d in (stage1_dir, lrp_dir):
+        # the demo reruns from scratch (train.py refuses a work dir that
+        # holds another run's checkpoints): its own previous run goes
+        if osp.isdir(d):
+            print(f'removing the previous demo run {d}', flush=True)
+            shutil.rmtree(d)
     data1 = [f'train_dataloader.dataset.datasets.0.data_root={root}',
              f'val_dataloader.dataset.data_root={root}']
     data2 = data1 + [f'train_dataloader.dataset.datasets.1.data_root={root}']

@@ -5,7 +5,11 @@ Same command line as mmseg's, plus ``--data-root``/``--classes``/
 at once, see docs/own_data.md). Differences: ``import mmseg_lrp`` (registers
 the plugin's components; checkpoints made loadable on torch >= 2.6), and
 data paths, the number of classes and component names are checked up front
-for clear errors.
+for clear errors. Checkpoints are safe (docs/usage.md, "Checkpoints and work
+dirs"): a work dir holding checkpoints is refused unless ``--resume`` or
+``--overwrite``; ``--resume`` without a usable checkpoint is refused unless
+``--resume-if-present``; a plain ``CheckpointHook`` becomes
+``AtomicCheckpointHook``.
 """
 import argparse
 import logging
@@ -15,11 +19,11 @@ from mmengine.runner import Runner
 
 import mmseg_lrp  # noqa: F401
 from mmseg.registry import RUNNERS
-from mmseg_lrp.utils import (add_runner_args, check_data_paths,
-                             check_num_classes, close_distributed,
-                             explain_build_errors, parse_runner_args,
-                             prepare_cpu_distributed,
-                             tool_config_from_args)
+from mmseg_lrp.utils import (WorkDirError, add_runner_args, check_data_paths,
+                             check_num_classes, check_work_dir,
+                             close_distributed, explain_build_errors,
+                             parse_runner_args, prepare_cpu_distributed,
+                             tool_config_from_args, use_atomic_checkpoints)
 
 
 def parse_args():
@@ -30,7 +34,21 @@ def parse_args():
         '--resume',
         action='store_true',
         default=False,
-        help='resume from the latest checkpoint in the work_dir automatically')
+        help='resume from the latest checkpoint in the work_dir '
+        '(its last_checkpoint; with --cfg-options load_from=PATH from PATH); '
+        'refused when there is none')
+    parser.add_argument(
+        '--resume-if-present',
+        action='store_true',
+        default=False,
+        help='resume as --resume when the work_dir holds checkpoints, else '
+        'train from scratch (requeued jobs)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        default=False,
+        help='train from scratch even though the work_dir holds checkpoints '
+        'of an earlier run (they are replaced as this run saves)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -58,7 +76,13 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
-    cfg.resume = args.resume
+    try:
+        cfg.resume = check_work_dir(cfg.work_dir, args.resume,
+                                    args.resume_if_present, args.overwrite,
+                                    cfg.get('load_from', None))
+    except WorkDirError as e:
+        raise SystemExit(f'{type(e).__name__}: {e}')
+    use_atomic_checkpoints(cfg)
 
     loaders = ['train_dataloader']
     if cfg.get('val_cfg', None):

@@ -49,6 +49,6 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=400)
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1,
-                    save_best='mIoU'))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=400, max_keep_ckpts=1, save_best='mIoU'))
 randomness = dict(seed=0)

@@ -15,7 +15,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     decode_head=dict(num_classes=7))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(
         type='RandomResize',
@@ -28,7 +28,7 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='Resize', scale=(64, 64), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
@@ -46,6 +46,6 @@ param_scheduler = []
 train_cfg = dict(max_iters=max_iters, val_interval=75)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=75, max_keep_ckpts=1,
-                    save_best='mIoU'))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=75,
+                    max_keep_ckpts=1, save_best='mIoU'))
 randomness = dict(seed=0)

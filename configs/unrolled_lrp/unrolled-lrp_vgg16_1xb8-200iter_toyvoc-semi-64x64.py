@@ -33,8 +33,8 @@ param_scheduler = []
 train_cfg = dict(max_iters=max_iters, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1,
-                    save_best='mIoU'))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=100, max_keep_ckpts=1, save_best='mIoU'))
 # per-class heatmaps of three val images after every validation:
 # work_dirs/.../heatmaps/{id}_evolution.png, and the visualizer's backends
 custom_hooks = [

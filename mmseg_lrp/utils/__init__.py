@@ -8,6 +8,9 @@ from .dist import close_distributed, prepare_cpu_distributed
 from .fresh_process import run_in_fresh_process
 from .tool_config import (add_runner_args, load_tool_config,
                           parse_runner_args, tool_config_from_args)
+from .work_dir import (WorkDirError, check_last_checkpoint, check_work_dir,
+                       checkpoint_problem, find_checkpoints,
+                       usable_checkpoints, use_atomic_checkpoints)
 
 __all__ = [
     'load_from_local', 'mmengine_safe_globals', 'register_checkpoint_loader',
@@ -16,5 +19,7 @@ __all__ = [
     'parse_runner_args', 'tool_config_from_args',
     'run_in_fresh_process', 'prepare_cpu_distributed', 'close_distributed',
     'add_dataset_args',
-    'check_num_classes', 'set_dataset_options'
+    'check_num_classes', 'set_dataset_options', 'WorkDirError',
+    'check_work_dir', 'check_last_checkpoint', 'checkpoint_problem',
+    'find_checkpoints', 'usable_checkpoints', 'use_atomic_checkpoints'
 ]
