@@ -7,7 +7,8 @@ from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
 from .class_names import ConfigClassesMixin
-from .voc_labels import collect_image_labels, read_id_list, read_label_cache
+from .voc_labels import (check_not_empty, collect_image_labels, read_id_list,
+                         read_label_cache)
 
 
 @DATASETS.register_module()
@@ -36,7 +37,10 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
             file exists, e.g. the toy data's test split
             (``ImageSets/Segmentation/test.txt``), which VOC 2012 and most
             own datasets do not have.
-        labels_file: Optional JSON label cache (relative to data_root).
+        labels_file: Optional JSON label cache (relative to data_root). It
+            is refused where the XMLs of the pool's ids changed, went
+            missing or were added since it was written (an error naming
+            them and the command that rebuilds it; one ``os.stat`` per id).
         ann_dir: Folder of the XMLs (relative to data_root).
         background_present: Mark background present in every image label.
         mask_classes: The class of each mask value (default VOC 2012's 21);
@@ -99,6 +103,8 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
             raise ValueError(
                 f'VOCImageLabelDataset: empty image pool ({len(ids)} ids in '
                 f'{src}, all excluded by {self.exclude_files})')
+        check_not_empty([osp.join(img_dir, i + self.img_suffix)
+                         for i in pool], self.ann_file or img_dir)
         return pool
 
     def load_data_list(self) -> List[dict]:
@@ -109,12 +115,13 @@ class VOCImageLabelDataset(ConfigClassesMixin, BaseSegDataset):
                 'when inheriting a data_prefix that sets it)')
         ids = self._pool_ids()
         if self.labels_file:
-            names = read_label_cache(self.labels_file, ids)
+            # refuses a cache whose XMLs changed since it was written
+            names = read_label_cache(self.labels_file, ids, self.ann_dir)
         else:
             names = collect_image_labels(self.ann_dir, ids)
         classes = list(self.metainfo['classes'])
         img_dir = self.data_prefix['img_path']
-        tally = self._tally()
+        tally = self._tally(labels=names)
         data_list = []
         for i in ids:
             path = self.labels_file or osp.join(self.ann_dir, f'{i}.xml')

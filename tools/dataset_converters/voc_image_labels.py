@@ -10,6 +10,13 @@ at every start. Names are kept as written (the dataset matches them against
 its config's classes); the classes found are printed with their image counts.
 A missing or malformed XML is an error naming the file. ``--check-images``
 also decodes every image and lists corrupt ones.
+
+The cache records the size and modification time of every XML it was read
+from; the dataset refuses it once one of them changes, goes missing or is
+added, naming the files and this command. It is written (at once: temporary
+file, then rename) only after every XML was read. A run that fails on an XML
+leaves an existing cache in place: the dataset refuses it wherever it would
+use that XML's labels, as that XML is changed, missing or added against it.
 """
 import argparse
 import os
@@ -18,7 +25,7 @@ import time
 
 from mmseg_lrp.datasets.splits import class_counts
 from mmseg_lrp.datasets.voc_labels import (collect_image_labels, read_id_list,
-                                           write_label_cache)
+                                           write_label_cache, xml_sources)
 
 
 def parse_args():
@@ -64,13 +71,15 @@ def main():
     if not ids:
         raise SystemExit(f'no images in {img_dir}')
     start = time.time()
-    labels = collect_image_labels(osp.join(root, 'Annotations'), ids,
-                                  progress=True)
+    ann_dir = osp.join(root, 'Annotations')
+    sources = xml_sources(ann_dir, ids)  # before reading: see xml_sources
+    labels = collect_image_labels(ann_dir, ids, progress=True)
     if args.check_images:
         print('\nchecking images')
         check_images(root, ids)
     out = osp.join(root, args.out)
-    write_label_cache(out, labels)
+    write_label_cache(out, labels, ann_dir,
+                      ['--ids', *args.ids] if args.ids else (), sources)
     counts = class_counts(labels, list(labels))
     print('\nclasses (images): ' + ', '.join(
         f'{n} ({c})' for n, c in counts.items()))

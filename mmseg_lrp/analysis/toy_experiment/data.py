@@ -33,6 +33,20 @@ def run_tool(script: str, *args) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
+def _label_cache_valid(path: str) -> bool:
+    """Whether the label cache exists and matches its XMLs (an outdated or
+    stale one is rebuilt, never trained on)."""
+    from mmseg_lrp.datasets.voc_labels import (LabelCacheError,
+                                               read_label_cache)
+    try:
+        read_label_cache(path)
+    except (FileNotFoundError, LabelCacheError) as e:
+        if osp.isfile(path):
+            print(f'rebuilding the label cache: {e}', flush=True)
+        return False
+    return True
+
+
 def prepare_data(root: str, image_pool: int, budgets: Sequence[int],
                  seeds: Sequence[int], world: str = 'digits') -> int:
     """Generate the toy VOC of ``world`` at ``root`` if missing, then the
@@ -49,7 +63,7 @@ def prepare_data(root: str, image_pool: int, budgets: Sequence[int],
                      image_pool, num_seg_train=NUM_SEG_TRAIN,
                      num_seg_val=NUM_SEG_VAL, num_seg_test=NUM_SEG_TEST,
                      world=world, seed=0)
-    if not osp.isfile(osp.join(root, 'ImageLabels.json')):
+    if not _label_cache_valid(osp.join(root, 'ImageLabels.json')):
         run_tool('dataset_converters/voc_image_labels.py', root)
     with open(osp.join(root, 'ImageSets', 'Segmentation', 'train.txt')) as f:
         num_train = sum(1 for line in f if line.strip())
