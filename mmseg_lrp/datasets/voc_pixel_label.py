@@ -8,7 +8,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from .class_names import VOC_CLASSES, ConfigClassesMixin
-from .voc_labels import read_id_list
+from .voc_labels import check_not_empty, read_id_list
 
 
 @DATASETS.register_module()
@@ -79,6 +79,9 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
                      label_map=self.label_map,
                      reduce_zero_label=self.reduce_zero_label,
                      seg_fields=[]))
+        check_not_empty([p for d in data_list
+                         for p in (d['img_path'], d['seg_map_path'])],
+                        self.ann_file)
         if self.check_masks:
             self._check_mask_values(data_list)
         return data_list
@@ -106,6 +109,19 @@ class VOCPixelLabelDataset(ConfigClassesMixin, PascalVOCDataset):
                     f'mask {path} (image {info["img_id"]}) is a {mode} '
                     'image; masks hold one class index per pixel (palette '
                     'or grayscale PNG, as VOC\'s SegmentationClass)')
+            # the image's header only: a mask of another size is found
+            # here, at start, not at the first validation after training
+            try:
+                with Image.open(info['img_path']) as im:
+                    size = im.size[::-1]
+            except (OSError, ValueError) as e:
+                raise ValueError(f'image {info["img_path"]} cannot be '
+                                 f'read: {e}') from e
+            if mask.shape != size:
+                raise ValueError(
+                    f'mask {path} is {mask.shape[1]}x{mask.shape[0]} '
+                    f'(width x height), its image {info["img_path"]} '
+                    f'{size[1]}x{size[0]}: labels would not line up')
             values = np.unique(mask).astype(np.int64)
             if self.reduce_zero_label:  # as mmseg's LoadAnnotations: 0 and
                 values = values - 1  # 255 (now -1 and 254) become ignore

@@ -106,6 +106,15 @@ def unsupported_layers(root: nn.Module) -> List[Tuple[str, str]]:
             if not list(m.children()) and default_rule_name(m) is None]
 
 
+def recorded_layers(root: nn.Module) -> List[Tuple[str, nn.Module]]:
+    """``(name, module)`` of every layer of ``root`` that
+    :class:`~.tape.TapeRecorder` records (residual blocks and leaf layers
+    with a rule), by the names that rule patterns match."""
+    return [(name, m) for name, m in root.named_modules()
+            if block_adapter(m) is not None or (
+                not list(m.children()) and default_rule_name(m) is not None)]
+
+
 def inplace_activations(root: nn.Module) -> List[str]:
     """Names of leaf layers of ``root`` that work in place.
 

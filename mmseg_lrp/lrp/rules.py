@@ -13,6 +13,7 @@ Adding a rule is one class plus its ``@register_rule``; adding a layer type
 is one :func:`register_layer` call (plus a class if no rule fits). See
 ``docs/model.md`` for a worked example.
 """
+import difflib
 import fnmatch
 from dataclasses import dataclass
 from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
@@ -364,6 +365,7 @@ class RuleMap:
 
     def __init__(self, rules: Sequence[dict] = (),
                  where: str = 'rules') -> None:
+        self.where = where
         self.by_name: List[Tuple[str, Rule]] = []
         for i, cfg in enumerate(rules):
             cfg = dict(cfg)
@@ -378,6 +380,57 @@ class RuleMap:
     def _matches(pattern: str, name: str) -> bool:
         return (name.startswith(CLASSIFIER) == pattern.startswith(CLASSIFIER)
                 and fnmatch.fnmatchcase(name, pattern))
+
+    def check(self, layers: Sequence[Tuple[str, nn.Module]]) -> None:
+        """Refuse a name rule that would never apply.
+
+        A rule whose pattern matches no recorded layer, or matches only
+        layers its rule cannot decode, would be skipped silently (those
+        layers fall back to their type's default rule). The catch-all
+        patterns ``'*'`` and ``'classifier.*'`` mean "every layer the rule
+        decodes" and may match none.
+
+        Args:
+            layers: ``(name, module)`` of every layer the tape records
+                (encoder and classifier, see
+                :func:`~.adapters.recorded_layers`).
+
+        Raises:
+            ValueError: Naming the rule's config key, its pattern and the
+                nearest layer names, or the matched layers, their types and
+                the rules that can decode them.
+        """
+        names = [n for n, _ in layers]
+        for i, (pattern, rule) in enumerate(self.by_name):
+            if pattern in ('*', CLASSIFIER + '*'):
+                continue  # "wherever it applies": one config for models
+                # with and without e.g. batch norm
+            key = f'{self.where}[{i}]'
+            hits = [(n, m) for n, m in layers if self._matches(pattern, n)]
+            if not hits:
+                near = difflib.get_close_matches(pattern, names, 5, 0.3)
+                tops = sorted({n.split('.')[0] if not n.startswith(
+                    CLASSIFIER) else n for n in names})
+                raise ValueError(
+                    f'{key}: layers={pattern!r} matches no layer of the '
+                    f'model (nearest names: {", ".join(near) or "none"}; '
+                    f'top-level names: {", ".join(tops)}). Patterns are '
+                    "fnmatch patterns over the encoder's layer names "
+                    "('layer4.*') and the classifier's, which match only "
+                    f"patterns that start with {CLASSIFIER!r}")
+            if not any(rule.supports(m) for _, m in hits):
+                shown = ', '.join(f'{n} ({type(m).__name__})'
+                                  for n, m in hits[:5])
+                able = sorted({
+                    name for name, cls in RULES.items() for _, m in hits
+                    if any(_is_a(m, t) for t in cls.layer_types)
+                })
+                raise ValueError(
+                    f'{key}: rule {rule.name!r} cannot decode any layer '
+                    f'that layers={pattern!r} matches: {shown}; rules that '
+                    'can: '
+                    f'{", ".join(able) or "none (the layer type has no rule)"}'
+                )
 
     def rule_for(self, rec: Record) -> Rule:
         """The rule that decodes ``rec``.

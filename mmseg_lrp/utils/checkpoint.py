@@ -152,6 +152,36 @@ def register_checkpoint_loader() -> None:
     _REGISTERED = True
 
 
+def _check_backbone(filename: str, state: dict, own: dict,
+                    wrong: List[str], missing: List[str]) -> None:
+    """Say "another backbone" when the backbone's tensors do not fit, before
+    any head message (a head's input width then differs too)."""
+    bad = [k for k in wrong if k.startswith('backbone.')]
+    lack = [k for k in missing if k.startswith('backbone.')]
+    # extra backbone weights: a deeper encoder, which mmengine's non-strict
+    # load would silently cut to the config's depth
+    extra = [k for k in state if k.startswith('backbone.') and k not in own
+             and not k.endswith('num_batches_tracked')]
+    if not bad and not lack and not extra:
+        return
+    parts = []
+    if bad:
+        parts.append(f'{len(bad)} tensors of other shapes (checkpoint vs '
+                     'config: ' + '; '.join(
+                         f'{k} {tuple(state[k].shape)} vs '
+                         f'{tuple(own[k].shape)}' for k in bad[:3]) + ')')
+    if lack:
+        parts.append(f'{len(lack)} of the config\'s backbone weights missing '
+                     f'(e.g. {", ".join(lack[:3])})')
+    if extra:
+        parts.append(f'{len(extra)} backbone weights the config does not '
+                     f'have (e.g. {", ".join(extra[:3])})')
+    raise CheckpointError(
+        f"{filename}: the checkpoint's backbone is not the config's: "
+        f'{", ".join(parts)}. It was trained with another backbone (type, '
+        'depth or width): use the config it was trained with')
+
+
 def check_checkpoint(model: torch.nn.Module,
                      ckpt: dict,
                      filename: str,
@@ -183,21 +213,28 @@ def check_checkpoint(model: torch.nn.Module,
     meta = ckpt.get('meta', None) or {}
     ck_classes = (meta.get('dataset_meta', None) or {}).get('classes')
     own = model.state_dict()
-    for key, value in state.items():
-        if key in own and hasattr(value, 'shape') and tuple(
-                own[key].shape) != tuple(value.shape):
-            msg = (f'{filename}: {key} has shape {tuple(value.shape)}, the '
-                   f'model of the config {tuple(own[key].shape)}')
-            if key.endswith('conv_seg.weight'):  # a head's class layer
-                msg += (f' (the checkpoint is for {value.shape[0]} classes, '
-                        f'the config for {own[key].shape[0]})')
-            if ck_classes and classes and len(ck_classes) != len(classes):
-                msg += (f'; the checkpoint was trained on {ck_classes}, the '
-                        f'config names {list(classes)} (set them with '
-                        '--classes)')
-            raise CheckpointError(msg + '. Is it for this config?')
+    wrong = [k for k, v in state.items() if k in own and hasattr(v, 'shape')
+             and tuple(own[k].shape) != tuple(v.shape)]
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
+    _check_backbone(filename, state, own, wrong, missing)
+    for key in wrong:
+        value = state[key]
+        msg = (f'{filename}: {key} has shape {tuple(value.shape)}, the '
+               f'model of the config {tuple(own[key].shape)}')
+        if key.endswith('conv_seg.weight'):  # a head's class layer
+            if value.shape[0] != own[key].shape[0]:
+                msg += (f' (the checkpoint is for {value.shape[0]} '
+                        f'classes, the config for {own[key].shape[0]})')
+            else:
+                msg += (f' (both for {value.shape[0]} classes; the class '
+                        'layer takes features of another width: another '
+                        'encoder, or another in_channels)')
+        if ck_classes and classes and len(ck_classes) != len(classes):
+            msg += (f'; the checkpoint was trained on {ck_classes}, the '
+                    f'config names {list(classes)} (set them with '
+                    '--classes)')
+        raise CheckpointError(msg + '. Is it for this config?')
     if missing:
         raise CheckpointError(
             f'{filename} lacks {len(missing)} weights of the model, e.g. '

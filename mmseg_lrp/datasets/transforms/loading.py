@@ -54,6 +54,8 @@ class LoadCheckedImageFromFile(LoadImageFromFile):
         except FileNotFoundError as e:
             raise FileNotFoundError(
                 f'{_where(results)}: image file not found') from e
+        if not data:
+            return self._corrupt(results, 'the file is empty (0 bytes)')
         if data[:2] == _SOI and data.rstrip(b'\x00\r\n ')[-2:] != _EOI:
             return self._corrupt(
                 results, f'truncated JPEG ({len(data)} bytes, no end marker)')

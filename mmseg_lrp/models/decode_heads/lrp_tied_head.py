@@ -11,7 +11,7 @@ from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from mmseg_lrp.lrp import (CLASSIFIER, LRPPropagator, Tape, full_precision,
-                           select_rows)
+                           recorded_layers, select_rows)
 from ..utils.image_labels import batch_image_labels
 
 
@@ -183,8 +183,18 @@ class LRPTiedHead(BaseDecodeHead):
             *layers, init_cfg=fc_init_cfg) if layers else None
         if fc_init_cfg is not None and not layers:
             raise ValueError('fc_init_cfg needs fc_channels')
-        self.propagator = LRPPropagator(epsilon, conv_rules,
-                                        'decode_head.conv_rules', stabilizer)
+        # the keys of the config, as the tools' other config errors name them
+        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
+            raise ValueError('model.decode_head.epsilon must be > 0, got '
+                             f'{epsilon!r}')
+        try:
+            self.propagator = LRPPropagator(
+                epsilon, conv_rules, 'model.decode_head.conv_rules',
+                stabilizer)
+        except ValueError as e:
+            if str(e).startswith('stabilizer'):
+                raise ValueError(f'model.decode_head.{e}') from None
+            raise
         self.class_chunk = class_chunk
         self.use_checkpoint = use_checkpoint
         self.tie = tie
@@ -217,6 +227,18 @@ class LRPTiedHead(BaseDecodeHead):
     @staticmethod
     def _key(name: str) -> str:
         return name.replace('.', '__')
+
+    def recorded_classifier_layers(self) -> List[Tuple[str, nn.Module]]:
+        """Every classifier layer the tape records, by its tape name."""
+        return [(CLASSIFIER + 'pool', self.pool)] + [
+            (f'{CLASSIFIER}mlp.{i}', m) for i, m in enumerate(self.mlp or ())
+        ] + [(CLASSIFIER + 'fc', self.conv_seg)]
+
+    def check_rules(self, backbone: nn.Module) -> None:
+        """Refuse ``conv_rules`` that would never apply to ``backbone`` and
+        this classifier (:meth:`mmseg_lrp.lrp.RuleMap.check`)."""
+        self.propagator.rule_map.check(
+            recorded_layers(backbone) + self.recorded_classifier_layers())
 
     def classifier_layers(self) -> List[Tuple[str, nn.Module]]:
         """The classifier's weighted layers by their tape names."""

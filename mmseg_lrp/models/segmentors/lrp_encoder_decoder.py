@@ -87,6 +87,7 @@ class LRPEncoderDecoder(EncoderDecoder):
             raise TypeError('LRPEncoderDecoder needs decode_head of type '
                             f'LRPTiedHead, got {type(self.decode_head)}')
         check_encoder(self.backbone, inplace_act)
+        self.decode_head.check_rules(self.backbone)
         if self.decode_head.tie is not True:
             self.decode_head.build_untied(self.backbone)
             self.register_load_state_dict_post_hook(_untied_after_load)
