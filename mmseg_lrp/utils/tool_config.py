@@ -9,6 +9,21 @@ from mmengine.config import Config
 from .dataset_options import add_dataset_args, set_dataset_options
 
 
+def enable_package_configs() -> None:
+    """Let configs inherit from this package's: ``_base_ =
+    ['mmseg_lrp::toy_experiment/NAME.py']`` (the files of the installed
+    package's ``.mim/configs``, see setup.py).
+
+    mmengine 0.10 resolves ``pkg::`` only for the OpenMMLab packages it lists
+    in ``MODULE2PACKAGE``; this adds ``mmseg_lrp`` (package name = module
+    name). ``import mmseg_lrp`` calls it, so any script that imports the
+    package before loading such a config can. The bases' components then
+    build under the ``mmseg_lrp`` registry scope, :mod:`mmseg_lrp.registry`.
+    """
+    from mmengine.config import utils as config_utils
+    config_utils.MODULE2PACKAGE.setdefault('mmseg_lrp', 'mmseg_lrp')
+
+
 def load_tool_config(config: str,
                      cfg_options: Optional[dict] = None,
                      work_dir: Optional[str] = None,
