@@ -183,3 +183,32 @@ def test_loss_gradients_against_the_analytic_bias_gradient(toy_semi):
         assert table[g]['loss_seg'] > 0 and table[g]['loss_cls'] > 0
     text = format_gradients(table)
     assert '| heatmap_bias |' in text and '| stage 4 |' in text
+
+
+def test_threshold_ious_separate_ranking_from_scale():
+    """Two images whose maps rank perfectly but differ 10x in scale: the
+    per-image oracle is exact, one threshold per class is not; the own
+    prediction is scored as given."""
+    from mmseg_lrp.analysis import threshold_ious
+    gt = np.zeros((8, 8), bool)
+    gt[2:5, 2:5] = True
+    # a map that ranks the object above the background, with a gradient
+    base = np.where(gt, 2.0, 1.0) + np.linspace(0, 0.5, 64).reshape(8, 8)
+    valid = np.ones_like(gt)
+    pairs = [(1, base, gt, gt, valid), (1, 10 * base, gt, ~gt, valid)]
+    res = threshold_ious(pairs)
+    assert res['pairs'] == 2
+    assert res['per_image'] == pytest.approx(100.0)
+    assert res['own'] == pytest.approx(50.0)  # IoU 1 and 0
+    # no single threshold separates both: the best one is exact on one
+    # image and marks everything above it on the other
+    assert 0 < res['per_class'] < 100
+    values = np.unique(np.concatenate([base.ravel(), 10 * base.ravel()]))
+    best_one = max(
+        np.mean([((h > t) & gt).sum() / ((h > t) | gt).sum()
+                 for h in (base, 10 * base)]) for t in values)
+    assert res['per_class'] == pytest.approx(100 * best_one, abs=1.0)
+    # ignored pixels do not count
+    masked = valid.copy()
+    masked[gt] = False
+    assert threshold_ious([(1, base, gt, gt, masked)])['own'] == 100.0

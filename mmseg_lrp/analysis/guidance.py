@@ -9,8 +9,9 @@ per parameter group, on batches of the config's own training loader.
 """
 import re
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -107,3 +108,87 @@ def format_gradients(table: Dict[str, Dict[str, float]],
                       f"{row['cos']:+.2f}"]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+# -- ranking vs threshold -----------------------------------------------------
+def _iou(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray) -> float:
+    pred, gt = pred & valid, gt & valid
+    union = int((pred | gt).sum())
+    return float((pred & gt).sum()) / union if union else 1.0
+
+
+def _best_threshold(maps: Sequence[Tuple[np.ndarray, np.ndarray,
+                                         np.ndarray]],
+                    levels: int) -> float:
+    """The threshold (among ``levels`` quantiles of the maps' valid values)
+    with the best mean IoU over ``maps``."""
+    values = np.concatenate([h[v] for h, _, v in maps])
+    cands = np.unique(np.quantile(values, np.linspace(0, 1, levels)))
+    scores = [np.mean([_iou(h > t, g, v) for h, g, v in maps])
+              for t in cands]
+    return float(cands[int(np.argmax(scores))])
+
+
+def threshold_ious(pairs: Sequence[tuple],
+                   levels: int = 101) -> Dict[str, float]:
+    """How much of a model's segmentation error is the ranking inside its
+    heatmaps, and how much the one threshold per class that turns them
+    into masks.
+
+    For every (image, present object class) pair, the IoU of the class's
+    mask with (a) the model's own prediction, (b) the class's heatmap above
+    the best threshold for that class over all images (what a fitted
+    per-class bias can reach at best), (c) the heatmap above the best
+    threshold for that image alone (an oracle: what the ranking inside the
+    map allows). High AUROC with (c) far above (b): the maps rank well but
+    their scale varies between images; (c) itself low: the maps' shape is
+    the limit.
+
+    Args:
+        pairs: ``(class, heat (H, W), gt (H, W) bool, pred (H, W) bool,
+            valid (H, W) bool)`` per image and present class.
+        levels: Thresholds tried, as quantiles of the values.
+
+    Returns:
+        ``{'pairs': n, 'own': %, 'per_class': %, 'per_image': %}``, mean
+        IoU in percent.
+    """
+    if not pairs:
+        raise ValueError('threshold_ious: no (image, class) pair')
+    own = [_iou(p, g, v) for _, _, g, p, v in pairs]
+    per_class = []
+    for k in sorted({p[0] for p in pairs}):
+        maps = [(h, g, v) for c, h, g, _, v in pairs if c == k]
+        t = _best_threshold(maps, levels)
+        per_class += [_iou(h > t, g, v) for h, g, v in maps]
+    per_image = [
+        _iou(h > _best_threshold([(h, g, v)], levels), g, v)
+        for _, h, g, _, v in pairs
+    ]
+    return dict(pairs=len(pairs), own=100 * float(np.mean(own)),
+                per_class=100 * float(np.mean(per_class)),
+                per_image=100 * float(np.mean(per_image)))
+
+
+def heatmap_pairs(model: nn.Module, loader: Iterable[dict],
+                  background: int = 0, ignore_index: int = 255
+                  ) -> List[tuple]:
+    """The ``pairs`` of :func:`threshold_ious` from a segmentor's
+    predictions (its segmentation logits at the mask's resolution: for
+    unrolled LRP the heatmaps plus the heatmap bias) on ``loader``."""
+    pairs = []
+    model.eval()
+    with torch.no_grad():
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            for out in model.predict(data['inputs'], data['data_samples']):
+                logits = out.seg_logits.data.float()
+                gt = out.gt_sem_seg.data[0]
+                pred = logits.argmax(0)
+                valid = (gt != ignore_index).numpy()
+                for k in torch.unique(gt[gt != ignore_index]).tolist():
+                    if k != background:
+                        pairs.append((k, logits[k].numpy(),
+                                      (gt == k).numpy(), (pred == k).numpy(),
+                                      valid))
+    return pairs
