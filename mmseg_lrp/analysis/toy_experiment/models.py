@@ -21,6 +21,8 @@ MODELS: Dict[str, str] = {
     'unrolled-lrp-compat_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
     'unrolled-lrp-frozen':
     'unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-untied':
+    'unrolled-lrp-untied_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
     'cam-frozen': 'cam-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
     'unet': 'unet_r18-cifar-c16_1xb8-800iter_toyvoc-pixel-64x64.py',
     'deeplabv3':
@@ -33,6 +35,7 @@ LABELS: Dict[str, str] = {
     'unrolled-lrp0': "unrolled LRP, paper's LRP-0 rule (semi-sup.)",
     'unrolled-lrp-compat': 'unrolled LRP, paper-compat (semi-sup.)',
     'unrolled-lrp-frozen': 'no guidance: frozen stage 1 + bias',
+    'unrolled-lrp-untied': 'unrolled LRP, untied decoder (ablation)',
     'cam-frozen': 'CAM: frozen stage 1 + bias',
     'unet': 'UNet (sup.)',
     'deeplabv3': 'DeepLabV3 (sup.)',
@@ -41,7 +44,7 @@ LABELS: Dict[str, str] = {
 LRP = 'unrolled-lrp'
 # models that start from the whole stage-1 model (encoder and classifier)
 FROM_STAGE1 = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-compat',
-               'unrolled-lrp-frozen', 'cam-frozen')
+               'unrolled-lrp-frozen', 'unrolled-lrp-untied', 'cam-frozen')
 REFERENCES = ('unrolled-lrp-frozen', 'cam-frozen')
 BASELINES = ('unet', 'deeplabv3', 'unet-multitask')
 DEFAULT_MODELS = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-frozen',
