@@ -68,14 +68,15 @@ def test_benchmark_tool_runs_each_schedule_in_fresh_processes():
          '--batch-size', '2', '--labelled', '1', '--shape', '32', '32',
          '--num-classes', '4', '--iters', '1', '--warmup', '0',
          '--mask-classes', '1',
-         '--schedules', 'one-pass', 'memory-bounded:2', 'present:1',
-         'original'],
+         # two schedules suffice for the tool's own logic (a child process
+         # each, ratios to the reference); that every schedule computes the
+         # same gradients is test_schedules_compute_the_same_gradients
+         '--schedules', 'present:1', 'original'],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert res.returncode == 0, res.stdout[-3000:]
     rows = {line.split('|')[1].strip(): line
             for line in res.stdout.splitlines()
             if line.startswith('| ') and 'schedule' not in line}
-    assert set(rows) == {'one-pass', 'memory-bounded:2', 'present:1',
-                         'original'}
+    assert set(rows) == {'present:1', 'original'}
     # the reference row: speed-up and memory ratio 1.00x by construction
     assert rows['original'].count('1.00x') == 3
