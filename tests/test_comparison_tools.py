@@ -72,6 +72,12 @@ def test_benchmark_on_semi_supervised_batches():
     rows = [line for line in res.stdout.splitlines()
             if line.startswith('| unrolled-lrp') or line.startswith('| unet')]
     assert len(rows) == 2
+    # the first row is the reference: all its ratios are 1.00x
+    cells = [c.strip() for c in rows[0].split('|')[2:-1]]
+    assert len(cells) == 6 and all(c.endswith('(1.00x)') for c in cells), \
+        rows[0]
+    assert not all(c.endswith('(1.00x)')
+                   for c in rows[1].split('|')[2:-1]), rows[1]
 
 
 @pytest.fixture()
