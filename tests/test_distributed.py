@@ -138,3 +138,41 @@ def test_dist_train_two_cpu_processes(toy_semi, tmp_path):
     with open(metrics_file) as f:
         metrics = json.loads(f.readline())
     assert 0 <= metrics['mIoU'] <= 100 and 'cls/mAP' in metrics
+
+
+def test_only_rank0_dumps_the_test_metrics(tmp_path, monkeypatch):
+    """mmengine's LoggerHook writes the test metrics JSON on every rank into
+    one file (a race that corrupted it in CI); after
+    dump_test_metrics_once a non-zero rank logs without writing."""
+    import mmengine.dist
+    from mmengine.hooks import LoggerHook
+
+    from mmseg_lrp.utils import dump_test_metrics_once
+
+    class Proc:
+        def get_log_after_epoch(self, runner, n, mode, with_non_scalar):
+            return {'mIoU': 1.0}, 'mIoU: 1.0'
+
+    class Log:
+        def __init__(self):
+            self.lines = []
+
+        def info(self, s):
+            self.lines.append(s)
+
+    class FakeRunner:
+        log_dir = str(tmp_path)
+        test_dataloader = [0, 1]
+        log_processor = Proc()
+        logger = Log()
+
+    runner = FakeRunner()
+    for main, written in ((True, True), (False, False)):
+        hook = LoggerHook()
+        hook.json_log_path = f'rank_main_{main}.json'
+        runner.hooks = [hook]
+        monkeypatch.setattr(mmengine.dist, 'is_main_process', lambda: main)
+        dump_test_metrics_once(runner)
+        hook.after_test_epoch(runner, metrics={'mIoU': 1.0})
+        assert (tmp_path / hook.json_log_path).exists() == written
+    assert runner.logger.lines == ['mIoU: 1.0', 'mIoU: 1.0']  # both log

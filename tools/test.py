@@ -18,8 +18,8 @@ import mmseg_lrp  # noqa: F401
 from mmseg_lrp.apis import check_config_checkpoint
 from mmseg_lrp.utils import (add_runner_args, check_data_paths,
                              check_num_classes, close_distributed,
-                             explain_build_errors, parse_runner_args,
-                             prepare_cpu_distributed,
+                             dump_test_metrics_once, explain_build_errors,
+                             parse_runner_args, prepare_cpu_distributed,
                              tool_config_from_args)
 
 
@@ -116,6 +116,7 @@ def main():
     with explain_build_errors(cfg):
         check_config_checkpoint(cfg, args.checkpoint)
         runner = Runner.from_cfg(cfg)
+        dump_test_metrics_once(runner)  # one rank writes the metrics JSON
         runner.test()
     close_distributed()
 

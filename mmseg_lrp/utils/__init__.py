@@ -4,7 +4,8 @@ from .config_check import (ConfigError, check_data_paths,
                            explain_build_errors, find_type_keys)
 from .dataset_options import (add_dataset_args, check_num_classes,
                               set_dataset_options)
-from .dist import close_distributed, prepare_cpu_distributed
+from .dist import (close_distributed, dump_test_metrics_once,
+                   prepare_cpu_distributed)
 from .fresh_process import run_in_fresh_process
 from .tool_config import (add_runner_args, load_tool_config,
                           parse_runner_args, tool_config_from_args)
@@ -18,6 +19,7 @@ __all__ = [
     'find_type_keys', 'load_tool_config', 'add_runner_args',
     'parse_runner_args', 'tool_config_from_args',
     'run_in_fresh_process', 'prepare_cpu_distributed', 'close_distributed',
+    'dump_test_metrics_once',
     'add_dataset_args',
     'check_num_classes', 'set_dataset_options', 'WorkDirError',
     'check_work_dir', 'check_last_checkpoint', 'checkpoint_problem',

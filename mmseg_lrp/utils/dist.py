@@ -51,3 +51,30 @@ def close_distributed() -> None:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+
+
+def dump_test_metrics_once(runner) -> None:
+    """Let only rank 0 write the test metrics JSON.
+
+    mmengine 0.10.7's ``LoggerHook.after_test_epoch`` dumps the metrics on
+    every rank into the same file (``WORK_DIR/TIMESTAMP/TIMESTAMP.json``);
+    two ranks truncating and writing it at once can leave a corrupt file
+    (one rank's text with the tail of the other's). Other ranks still log.
+
+    Args:
+        runner: A built mmengine ``Runner`` (distributed set up).
+    """
+    from mmengine.dist import is_main_process
+    from mmengine.hooks import LoggerHook
+    if is_main_process():
+        return
+    for hook in runner.hooks:
+        if isinstance(hook, LoggerHook):
+
+            def after_test_epoch(runner, metrics=None):
+                _, log_str = runner.log_processor.get_log_after_epoch(
+                    runner, len(runner.test_dataloader), 'test',
+                    with_non_scalar=True)
+                runner.logger.info(log_str)
+
+            hook.after_test_epoch = after_test_epoch
