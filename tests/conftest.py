@@ -144,3 +144,29 @@ def semi_cfg_options(root, max_iters, interval, split=None):
     opts.append('train_dataloader.dataset.pixel_split='
                 + (split or 'ImageSets/SemiSeg/paper_6_seed0.txt'))
     return opts
+
+
+def write_voc_sample(root, image_id, img, mask, objects, quality=75):
+    """Write one sample in the VOC layout: ``JPEGImages/ID.jpg``, its XML
+    (``objects`` as :func:`mmseg_lrp.datasets.toy_voc.voc_xml` takes them)
+    and, unless ``mask`` is None, a palette PNG in ``SegmentationClass``."""
+    from PIL import Image
+
+    from mmseg_lrp.datasets.toy_voc import voc_palette, voc_xml
+    h, w = img.shape[:2]
+    Image.fromarray(img).save(
+        osp.join(root, 'JPEGImages', f'{image_id}.jpg'), quality=quality)
+    with open(osp.join(root, 'Annotations', f'{image_id}.xml'), 'wb') as f:
+        f.write(voc_xml(image_id, h, w, objects))
+    if mask is not None:
+        png = Image.fromarray(mask, mode='P')
+        png.putpalette(voc_palette().flatten().tolist())
+        png.save(osp.join(root, 'SegmentationClass', f'{image_id}.png'))
+
+
+def write_segmentation_lists(root, ids):
+    """``ImageSets/Segmentation/{train,val}.txt`` from ``{split: ids}``."""
+    for split in ('train', 'val'):
+        with open(osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt'),
+                  'w') as f:
+            f.write(''.join(f'{i}\n' for i in ids[split]))

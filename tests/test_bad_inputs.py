@@ -18,10 +18,10 @@ from mmengine.config import Config
 from PIL import Image
 
 import mmseg_lrp  # noqa: F401
-from conftest import SEMI_CONFIG, tool_cmd, tool_env
+from conftest import (SEMI_CONFIG, tool_cmd, tool_env,
+                      write_segmentation_lists, write_voc_sample)
 from mmseg_lrp.datasets import VOCImageLabelDataset, VOCPixelLabelDataset
 from mmseg_lrp.datasets.class_names import UnlistedClassError, voc_palette
-from mmseg_lrp.datasets.toy_voc import voc_xml
 from mmseg_lrp.utils import (ConfigError, check_data_paths,
                              check_num_classes, set_dataset_options)
 from mmseg_lrp.utils.checkpoint import CheckpointError
@@ -69,19 +69,11 @@ def make_own_voc(root, names=('widget', 'gadget'), n_train=8, n_val=4,
             objects.append(dict(name=name, truncated=0,
                                 bbox=(x, y, x + 16, y + 16)))
         img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255)
-        Image.fromarray(img.astype(np.uint8)).save(
-            osp.join(root, 'JPEGImages', f'{i}.jpg'), quality=95)
-        with open(osp.join(root, 'Annotations', f'{i}.xml'), 'wb') as f:
-            f.write(voc_xml(i, size, size, objects))
-        if split != 'image':
-            png = Image.fromarray(mask, mode='P')
-            png.putpalette(voc_palette().flatten().tolist())
-            png.save(osp.join(root, 'SegmentationClass', f'{i}.png'))
+        write_voc_sample(root, i, img.astype(np.uint8),
+                         None if split == 'image' else mask, objects,
+                         quality=95)
         ids[split].append(i)
-    for split in ('train', 'val'):
-        with open(osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt'),
-                  'w') as f:
-            f.write(''.join(f'{i}\n' for i in ids[split]))
+    write_segmentation_lists(root, ids)
     return ids
 
 

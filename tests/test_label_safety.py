@@ -21,14 +21,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import mmseg_lrp  # noqa: F401
-from conftest import ROOT, SEMI_CONFIG
+from conftest import (ROOT, SEMI_CONFIG, write_segmentation_lists,
+                      write_voc_sample)
 from mmseg_lrp.datasets import VOCImageLabelDataset
-from mmseg_lrp.datasets.class_names import (VOC_CLASSES, UnlistedClassError,
-                                            voc_palette)
-from mmseg_lrp.datasets.toy_voc import voc_xml
+from mmseg_lrp.datasets.class_names import VOC_CLASSES, UnlistedClassError
 from mmseg_lrp.datasets.voc_labels import (collect_image_labels,
                                            read_label_cache,
                                            write_label_cache)
@@ -68,18 +66,10 @@ def make_data(root, names, n_train=6, n_val=3, n_image=6, voc_indexed=False):
             mask[y:y + 12, x:x + 12] = value
             objects.append(dict(name=names[k], truncated=0,
                                 bbox=(x, y, x + 12, y + 12)))
-        Image.fromarray(img).save(osp.join(root, 'JPEGImages', f'{i}.jpg'))
-        with open(osp.join(root, 'Annotations', f'{i}.xml'), 'wb') as f:
-            f.write(voc_xml(i, 32, 32, objects))
-        if split != 'image':
-            png = Image.fromarray(mask, mode='P')
-            png.putpalette(voc_palette().flatten().tolist())
-            png.save(osp.join(root, 'SegmentationClass', f'{i}.png'))
+        write_voc_sample(root, i, img, None if split == 'image' else mask,
+                         objects)
         ids[split].append(i)
-    for split in ('train', 'val'):
-        with open(osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt'),
-                  'w') as f:
-            f.write(''.join(f'{i}\n' for i in ids[split]))
+    write_segmentation_lists(root, ids)
     with open(osp.join(root, SPLIT), 'w') as f:
         f.write(''.join(f'{i}\n' for i in ids['train']))
     return ids
