@@ -80,6 +80,16 @@ def mmengine_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     ] + dtype_classes
 
 
+def has_checkpoint_format(filename: str) -> bool:
+    """Whether a file is laid out as ``torch.save`` writes: a zip archive
+    (its directory is at the end, so a cut-off file is none), or a
+    legacy-format pickle (0x80 first). Reads no tensors."""
+    if zipfile.is_zipfile(filename):
+        return True
+    with open(filename, 'rb') as f:
+        return f.read(1) == b'\x80'
+
+
 def load_from_local(filename: str,
                     map_location: Optional[object] = None) -> dict:
     """mmengine's local checkpoint loader, with mmengine's types allowed.
@@ -95,10 +105,7 @@ def load_from_local(filename: str,
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
     size = osp.getsize(filename)
-    with open(filename, 'rb') as f:
-        head = f.read(2)
-    # torch.save writes a zip archive (legacy format: a pickle, 0x80 first)
-    if not zipfile.is_zipfile(filename) and head[:1] != b'\x80':
+    if not has_checkpoint_format(filename):
         raise CheckpointError(
             f'{filename} is not a PyTorch checkpoint or is corrupt ({size} '
             'bytes, neither a torch.save archive nor a pickle)')

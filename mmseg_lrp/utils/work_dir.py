@@ -14,12 +14,12 @@ import logging
 import os
 import os.path as osp
 import re
-import zipfile
 from typing import List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .checkpoint import has_checkpoint_format
 from .config_check import ConfigError
 
 # checkpoints a run can resume from (best_*.pth carry no optimizer state)
@@ -74,11 +74,8 @@ def checkpoint_problem(path: str) -> Optional[str]:
     size = osp.getsize(path)
     if size == 0:
         return 'is empty (0 bytes)'
-    if zipfile.is_zipfile(path):
+    if has_checkpoint_format(path):
         return None
-    with open(path, 'rb') as f:
-        if f.read(1) == b'\x80':
-            return None
     return (f'is not a complete checkpoint ({size} bytes, not a readable '
             'torch.save archive)')
 
