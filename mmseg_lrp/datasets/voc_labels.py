@@ -7,6 +7,8 @@ import shlex
 from typing import Dict, Iterable, List, Optional, Sequence
 from xml.etree import ElementTree as ET
 
+from mmseg_lrp.utils.atomic_io import atomic_write
+
 # 2: records the size and mtime_ns of each XML it was read from
 CACHE_VERSION = 2
 TOOL = 'tools/dataset_converters/voc_image_labels.py'
@@ -212,15 +214,12 @@ def write_label_cache(path: str,
                  labels=dict(sorted(labels.items())))
     if folder:
         os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
+
+    def write(tmp: str) -> None:
         with open(tmp, 'w') as f:
             json.dump(cache, f, indent=0)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    atomic_write(path, write)
 
 
 class LabelCacheError(ValueError):

@@ -12,9 +12,8 @@ only then deletes what is outdated.
 import os
 import os.path as osp
 import re
-import shutil
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from mmengine.dist import is_main_process, master_only
 from mmengine.fileio.backends import LocalBackend
@@ -22,91 +21,13 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 
+from mmseg_lrp.utils.atomic_io import (atomic_write, atomic_write_text,
+                                       remove_quietly)
+
 _MISSING = object()
 # temporary names: '.{name}.{pid}.tmp' (hidden, no '.pth' ending, so no
 # glob for checkpoints picks them up)
 _TEMP = re.compile(r'^\.(?:.+\.pth|last_checkpoint)\.\d+\.tmp$')
-
-
-def _temp_path(path: str) -> str:
-    head, name = osp.split(path)
-    return osp.join(head, f'.{name}.{os.getpid()}.tmp')
-
-
-def _fsync_file(path: str) -> None:
-    """Flush a written file to disk; errors (EIO, a late ENOSPC)
-    propagate."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: str) -> None:
-    """Flush a directory's entries (a rename) to disk where the platform
-    allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _remove(path: str) -> None:
-    """Remove a file or directory if it exists, never raising."""
-    try:
-        if osp.isdir(path) and not osp.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        elif osp.lexists(path):
-            os.remove(path)
-    except OSError:
-        pass
-
-
-def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """Write ``path`` all or nothing.
-
-    ``write`` writes a temporary file in the same directory; it is flushed
-    to disk and renamed over ``path`` (``os.replace``: atomic on POSIX and
-    Windows). If ``write`` fails, e.g. with ``OSError(ENOSPC)``, or the
-    process is interrupted, the temporary file is removed, ``path`` keeps
-    its previous content, and the exception propagates.
-
-    Args:
-        path: The final path.
-        write: Called with the temporary path; writes the file there.
-    """
-    tmp = _temp_path(path)
-    try:
-        write(tmp)
-        _fsync_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
-    _fsync_dir(osp.dirname(osp.abspath(path)))
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write a small text file all or nothing (see :func:`atomic_write`).
-
-    Args:
-        path: The file.
-        text: Its new content.
-    """
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            f.write(text)
-            f.flush()
-
-    atomic_write(path, write)
 
 
 @HOOKS.register_module()
@@ -164,7 +85,7 @@ class AtomicCheckpointHook(CheckpointHook):
                 continue
             for name in os.listdir(directory):
                 if _TEMP.match(name):
-                    _remove(osp.join(directory, name))
+                    remove_quietly(osp.join(directory, name))
                     runner.logger.warning(
                         f'Removed {osp.join(directory, name)}, the '
                         'temporary file of a save that did not finish')
