@@ -16,10 +16,9 @@ from typing import List
 
 import torch.nn as nn
 
-from .adapters import BlockAdapter, block_adapter
+from .adapters import BlockAdapter, block_adapter, recorded_layers
 from .functional import full_precision
 from .records import LayerRecord, ResidualRecord, Tape
-from .rules import default_rule_name
 
 
 def _contains(parent, module: nn.Module) -> bool:
@@ -49,7 +48,9 @@ class TapeRecorder:
         self.tape = Tape()
         self._stack = [self.tape]
         blocks = []
-        for name, module in self.root.named_modules():
+        # residual blocks and leaf layers with a rule (what rule patterns
+        # are checked against, adapters.recorded_layers)
+        for name, module in recorded_layers(self.root):
             adapter = block_adapter(module)
             if adapter is not None:
                 blocks.append((module, adapter))
@@ -57,8 +58,7 @@ class TapeRecorder:
                     self._block_pre_hook))
                 self._handles.append(module.register_forward_hook(
                     self._make_block_hook(name, adapter)))
-            elif not list(module.children()) and default_rule_name(
-                    module) is not None:
+            else:
                 self._handles.append(module.register_forward_hook(
                     self._make_leaf_hook(name)))
         # After the leaf hooks, so that those record the original output.
