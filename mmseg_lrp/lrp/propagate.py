@@ -9,6 +9,7 @@ all of them); a memory-bounded mode decodes class chunks under activation
 checkpointing (exact, one backward); ``select`` restricts decoding to some
 samples of the batch (e.g. those with pixel labels).
 """
+import numbers
 from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
@@ -81,17 +82,20 @@ class LRPPropagator:
             gradient has spikes of up to ``1 / epsilon`` at units near 0);
             see :func:`~.functional.divide`. Rules given their own
             ``epsilon`` use ``'sign'``.
+        prefix: Config key prefix of ``epsilon`` and ``stabilizer`` in
+            messages, e.g. ``'model.decode_head.'``.
     """
 
     def __init__(self, epsilon: float = 1e-8,
                  rules: Sequence[dict] = (),
                  where: str = 'rules',
-                 stabilizer: str = 'cutoff') -> None:
-        if not epsilon > 0:
-            raise ValueError(f'epsilon must be > 0, got {epsilon}')
+                 stabilizer: str = 'cutoff',
+                 prefix: str = '') -> None:
+        if not (isinstance(epsilon, numbers.Real) and epsilon > 0):
+            raise ValueError(f'{prefix}epsilon must be > 0, got {epsilon!r}')
         if stabilizer not in STABILIZERS:
-            raise ValueError(f'stabilizer must be one of {STABILIZERS}, got '
-                             f'{stabilizer!r}')
+            raise ValueError(f'{prefix}stabilizer must be one of '
+                             f'{STABILIZERS}, got {stabilizer!r}')
         self.epsilon = float(epsilon)
         self.stabilizer = stabilizer
         self.rule_map = RuleMap(rules, where)

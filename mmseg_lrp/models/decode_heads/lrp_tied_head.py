@@ -183,18 +183,10 @@ class LRPTiedHead(BaseDecodeHead):
             *layers, init_cfg=fc_init_cfg) if layers else None
         if fc_init_cfg is not None and not layers:
             raise ValueError('fc_init_cfg needs fc_channels')
-        # the keys of the config, as the tools' other config errors name them
-        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
-            raise ValueError('model.decode_head.epsilon must be > 0, got '
-                             f'{epsilon!r}')
-        try:
-            self.propagator = LRPPropagator(
-                epsilon, conv_rules, 'model.decode_head.conv_rules',
-                stabilizer)
-        except ValueError as e:
-            if str(e).startswith('stabilizer'):
-                raise ValueError(f'model.decode_head.{e}') from None
-            raise
+        # errors name the config keys, as the tools' other config errors do
+        self.propagator = LRPPropagator(
+            epsilon, conv_rules, 'model.decode_head.conv_rules', stabilizer,
+            prefix='model.decode_head.')
         self.class_chunk = class_chunk
         self.use_checkpoint = use_checkpoint
         self.tie = tie
