@@ -274,3 +274,63 @@ def test_paired_differences_with_t_intervals_and_val_choice():
     assert [r['other'] for r in best] == ['unet']
     assert best[0]['diffs'] == [31, 32, 33]
     assert paired(results, 'unrolled-lrp', 'cam-frozen', 10) is None
+
+
+def test_scheduler_runs_worlds_in_one_queue(tmp_path):
+    """execute(): a model run starts only after the stage-1 run it waits
+    for has finished, reads that run's checkpoint when it starts, and the
+    cores stay busy across worlds (a second world's stage 1 runs beside the
+    first's); a run that starts alone gets every job's threads."""
+    import sys
+    import time
+    from mmseg_lrp.analysis.toy_experiment.runs import Run, execute
+    trace = tmp_path / 'trace.txt'
+    script = ('import json, os, sys, time\n'
+              'wd, name, iters, extra = sys.argv[1:5]\n'
+              'with open(sys.argv[5], "a") as f:\n'
+              '    f.write(f"start {name} {time.time()} '
+              '{os.environ[\'OMP_NUM_THREADS\']} {extra}\\n")\n'
+              'time.sleep(0.6)\n'
+              'os.makedirs(f"{wd}/0/vis_data")\n'
+              'open(f"{wd}/0/vis_data/config.py", "w").write("train_dataloader = dict(dataset=dict())")\n'
+              'open(f"{wd}/best_cls_mAP_iter_{iters}.pth", "w").close()\n'
+              'with open(f"{wd}/0/vis_data/scalars.json", "w") as f:\n'
+              '    f.write(json.dumps({"mIoU": 1.0, "step": int(iters)}))\n'
+              'with open(sys.argv[5], "a") as f:\n'
+              '    f.write(f"end {name} {time.time()}\\n")\n')
+
+    class FakeRun(Run):
+        def command(self):
+            late = self.late_options() if self.late_options else ['-']
+            return [sys.executable, '-c', script, self.work_dir, self.name,
+                    str(self.iters), late[0], str(trace)]
+
+    def run(name, after=None):
+        late = None if after is None else (
+            lambda: [glob.glob(osp.join(after.work_dir, '*.pth'))[0]])
+        return FakeRun(name, 'cfg.py', str(tmp_path / name), [], 3,
+                       after=after, late_options=late)
+
+    s1a, s1b = run('s1a'), run('s1b')
+    queue = [s1a, s1b, run('a1', s1a), run('a2', s1a), run('b1', s1b)]
+    start = time.time()
+    execute(queue, jobs=2, threads=1, log_dir=str(tmp_path / 'logs'))
+    events = {}
+    for line in trace.read_text().splitlines():
+        kind, name, t, *rest = line.split()
+        events[(kind, name)] = (float(t) - start, rest)
+    # both classifiers at once, one thread each
+    assert events[('start', 's1b')][0] < events[('end', 's1a')][0]
+    assert events[('start', 's1a')][1][0] == '1'
+    for name, dep in (('a1', 's1a'), ('a2', 's1a'), ('b1', 's1b')):
+        assert events[('start', name)][0] >= events[('end', dep)][0]
+        # its stage-1 checkpoint, found when it started
+        assert events[('start', name)][1][1].endswith(
+            f'{dep}/best_cls_mAP_iter_3.pth')
+    # b1 is the last run, alone in the queue: it gets both threads
+    assert events[('start', 'b1')][1][0] == '2'
+    # a run whose stage 1 is neither finished nor queued: an error
+    orphan = run('orphan', after=FakeRun('never', 'cfg.py',
+                                          str(tmp_path / 'never'), [], 3))
+    with pytest.raises(RuntimeError, match='orphan waits for never'):
+        execute([orphan], jobs=1, threads=1, log_dir=str(tmp_path / 'logs'))

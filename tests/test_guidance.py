@@ -154,6 +154,33 @@ def test_frozen_references_fit_only_the_bias(toy_semi, path):
     assert changed == ['decode_head.heatmap_bias']
 
 
+def test_frozen_head_fits_the_bias_on_the_trained_heads_heatmaps(toy_semi):
+    """decode_head.frozen: the same heatmaps as the trainable head with the
+    same weights (the oracle), no autograd graph through the decoder, and
+    after a backward pass a gradient on the heatmap bias alone."""
+    model, _, data = _train_steps(FROZEN, toy_semi, 0)
+    head = model.decode_head
+    assert head.frozen
+    batch = model.data_preprocessor(data, True)
+    feats = model.extract_feat(batch['inputs'])
+    heat = head.decode(feats)
+    head.frozen = False  # the same weights, decoded with autograd
+    trained = head.decode(model.extract_feat(batch['inputs']))
+    head.frozen = True
+    assert trained.grad_fn is not None
+    assert torch.allclose(heat, trained, rtol=1e-5, atol=1e-5)
+    # without the bias nothing of the heatmaps is in a graph
+    head.heatmap_bias.requires_grad_(False)
+    assert not head.decode(feats).requires_grad
+    head.heatmap_bias.requires_grad_(True)
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    got = sorted(n for n, p in model.named_parameters() if p.grad is not None)
+    assert got == ['decode_head.heatmap_bias']
+    with pytest.raises(ValueError, match='heatmap_bias=True'):
+        _toy_model(FROZEN, heatmap_bias=False)
+
+
 def test_loss_gradients_against_the_analytic_bias_gradient(toy_semi):
     """The seg loss's gradient on the heatmap bias is the mean over
     labelled pixels of softmax - one-hot (cross-entropy's analytic

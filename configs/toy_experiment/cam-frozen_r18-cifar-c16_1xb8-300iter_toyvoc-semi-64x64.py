@@ -16,3 +16,10 @@ model = dict(
         heatmap_bias=True,
         loss_decode=dict(type='SegClsLoss', seg_weight=1.0, cls_weight=1.0),
         init_cfg={{_base_.head_init}}))
+# the classifier stays as stage 1 left it: learning rate 0
+optim_wrapper = dict(
+    paramwise_cfg=dict(
+        custom_keys={
+            'heatmap_bias': dict(lr_mult=100.0, decay_mult=0.0),
+            'conv_seg': dict(lr_mult=0.0, decay_mult=0.0),
+        }))

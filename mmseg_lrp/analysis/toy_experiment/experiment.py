@@ -5,7 +5,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from mmseg_lrp.utils.results import read_run
 from .data import prepare_data, reference_levels, world_root
@@ -14,7 +14,7 @@ from .models import (BASELINES, DEFAULT_MODELS, LABELS, LRP, MODELS,
 from .report import (auroc_rise, comparison_table, curves, late_gains,
                      metric_table, plot, plot_curves, score_table,
                      world_checks, write_readme)
-from .runs import Run, execute, model_run, stage1_checkpoint, stage1_run
+from .runs import Run, execute, model_run, stage1_run
 from .stats import comparisons
 
 
@@ -75,19 +75,17 @@ def parse_args(argv=None):
     return args
 
 
-def _stage1(args, world: str, root: str, wdir: str, logs: str
-            ) -> Tuple[List[Optional[str]], List[dict]]:
-    """Stage-1 checkpoints of ``world`` (one per stage-1 seed) and their
-    summaries."""
+def _stage1(args, root: str, wdir: str) -> List[Run]:
+    """The stage-1 runs of a world, one per stage-1 seed (none with
+    ``--stage1-iters 0``)."""
     if args.stage1_iters == 0:
-        return [None], []
-    runs = [stage1_run(root, osp.join(wdir, 'stage1' if s == 0 else
+        return []
+    return [stage1_run(root, osp.join(wdir, 'stage1' if s == 0 else
                                       f'stage1_seed{s}'), s,
                        args.stage1_iters) for s in args.stage1_seeds]
-    print(f'[{world}] stage 1: {len(runs)} classifier(s), {runs[0].iters} '
-          'iterations', flush=True)
-    execute(runs, min(args.jobs, len(runs)),
-            max(1, args.threads * args.jobs // len(runs)), logs, args.force)
+
+
+def _stage1_info(args, runs: List[Run]) -> List[dict]:
     info = []
     for seed, r in zip(args.stage1_seeds, runs):
         wall = r.wall_seconds()
@@ -95,7 +93,7 @@ def _stage1(args, world: str, root: str, wdir: str, logs: str
                          map=read_run(r.work_dir, 'cls/mAP')['best'],
                          iters=r.iters,
                          minutes=None if wall is None else wall / 60))
-    return [stage1_checkpoint(r.work_dir) for r in runs], info
+    return info
 
 
 def _recipe(path: Optional[str]) -> Dict[str, dict]:
@@ -118,17 +116,20 @@ def tune(args) -> dict:
     logs = osp.join(wdir, 'logs')
     n = min(args.budgets)
     prepare_data(root, args.image_pool, [n], args.seeds, world)
-    ckpts, _ = _stage1(args, world, root, wdir, logs)
+    stage1 = _stage1(args, root, wdir)
     runs: Dict[tuple, Run] = {}
     for m in args.models:
         for i, t in enumerate(trials(m)):
             for s in args.seeds:
                 runs[(m, i, s)] = model_run(
                     m, root, osp.join(wdir, m, f't{i}', f'n{n}_seed{s}'), n,
-                    s, ckpts[s % len(ckpts)], iters=t['iters'], lr=t['lr'],
+                    s, stage1[s % len(stage1)] if stage1 else None,
+                    iters=t['iters'], lr=t['lr'],
                     name=f'{m}_t{i}_n{n}_seed{s}')
-    print(f'[tune: {world}, {n} pixel labels] {len(runs)} runs', flush=True)
-    execute(list(runs.values()), args.jobs, args.threads, logs, args.force)
+    print(f'[tune: {world}, {n} pixel labels] {len(stage1)} stage-1 and '
+          f'{len(runs)} model runs', flush=True)
+    execute(stage1 + list(runs.values()), args.jobs, args.threads, logs,
+            args.force)
     chosen = {}
     for m in args.models:
         scored = []
@@ -148,18 +149,16 @@ def tune(args) -> dict:
     return recipe
 
 
-def run_world(args, world: str, recipe: Dict[str, dict]) -> dict:
-    """Stage 1, every (model, budget, seed) run and its test evaluation on
-    one world; returns its results and report."""
+def plan_world(args, world: str, recipe: Dict[str, dict]) -> dict:
+    """The data, the stage-1 runs and every (model, budget, seed) run of
+    one world (the model runs wait for their stage-1 run)."""
     root = osp.abspath(args.data_root or world_root(world))
     wdir = osp.abspath(args.work_dir)
     if len(args.worlds) > 1:
         wdir = osp.join(wdir, world)
-    logs = osp.join(wdir, 'logs')
-    start = time.time()
     num_train = prepare_data(root, args.image_pool, args.budgets,
                              args.seeds, world)
-    ckpts, stage1 = _stage1(args, world, root, wdir, logs)
+    stage1 = _stage1(args, root, wdir)
     runs = []
     for s in args.seeds:
         for n in args.budgets:
@@ -167,16 +166,26 @@ def run_world(args, world: str, recipe: Dict[str, dict]) -> dict:
                 chosen = recipe.get(m, {})
                 runs.append(model_run(
                     m, root, osp.join(wdir, m, f'n{n}_seed{s}'), n, s,
-                    ckpts[s % len(ckpts)], iters=args.iters
-                    or chosen.get('iters'), lr=chosen.get('lr'),
-                    test=True))
-    print(f'[{world}] {len(runs)} runs, {args.jobs} at a time, '
-          f'{args.threads} thread(s) each', flush=True)
-    kept = execute(runs, args.jobs, args.threads, logs, args.force)
+                    stage1[s % len(stage1)] if stage1 else None,
+                    iters=args.iters or chosen.get('iters'),
+                    lr=chosen.get('lr'), test=True))
+    for r in stage1 + runs:
+        r.log_dir = osp.join(wdir, 'logs')
+    print(f'[{world}] {len(stage1)} stage-1 classifier(s), {len(runs)} '
+          'model runs', flush=True)
+    return dict(world=world, root=root, wdir=wdir, num_train=num_train,
+                stage1=stage1, runs=runs)
+
+
+def report_world(args, plan: dict, recipe: Dict[str, dict],
+                 minutes: float) -> dict:
+    """Results, paired comparisons and the report of one planned world."""
+    world, root, runs = plan['world'], plan['root'], plan['runs']
+    wdir, num_train, kept = plan['wdir'], plan['num_train'], plan['kept']
+    stage1 = _stage1_info(args, plan['stage1'])
     results = [r.result() for r in runs]
     models, budgets = args.models, args.budgets
     ref = reference_levels(root, 'test')
-    minutes = (time.time() - start) / 60
     others = [m for m in REFERENCES + ('unrolled-lrp0', ) if m in models]
     rows = comparisons(results, LRP, others,
                        [m for m in BASELINES if m in models], budgets)
@@ -187,7 +196,8 @@ def run_world(args, world: str, recipe: Dict[str, dict]) -> dict:
     setting = (f'world `{world}`: {len(runs)} runs ({len(models)} models × '
                f'budgets {", ".join(map(str, budgets))} × seeds '
                f'{", ".join(map(str, args.seeds))}); stage 1: {s1}; '
-               f'{minutes:.1f} min wall on {os.cpu_count()} CPU cores'
+               f'{minutes:.1f} min wall on {os.cpu_count()} CPU cores for '
+               'the whole call'
                + (f' ({kept} runs kept from an earlier call)' if kept else '')
                + ('; hyper-parameters from the recipe' if recipe else ''))
     parts = [
@@ -230,7 +240,21 @@ def main(argv=None) -> str:
         tune(args)
         return ''
     recipe = _recipe(args.recipe)
-    worlds = [run_world(args, w, recipe) for w in args.worlds]
+    start = time.time()
+    plans = [plan_world(args, w, recipe) for w in args.worlds]
+    # one queue for every world, stage-1 classifiers first: the cores stay
+    # busy while a world's classifier trains
+    queue = [r for p in plans for r in p['stage1']] + [
+        r for p in plans for r in p['runs']]
+    print(f'{len(queue)} runs, {args.jobs} at a time, {args.threads} '
+          'thread(s) each', flush=True)
+    for p in plans:
+        p['kept'] = 0 if args.force else sum(
+            r.finished() for r in p['stage1'] + p['runs'])
+    execute(queue, args.jobs, args.threads,
+            osp.join(osp.abspath(args.work_dir), 'logs'), args.force)
+    minutes = (time.time() - start) / 60
+    worlds = [report_world(args, p, recipe, minutes) for p in plans]
     text = '\n\n'.join(w['report'] for w in worlds)
     settings = '\n'.join(f'- {w["setting"]}' for w in worlds)
     out = osp.abspath(args.work_dir)

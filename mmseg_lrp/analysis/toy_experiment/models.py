@@ -51,9 +51,12 @@ DEFAULT_MODELS = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-frozen',
                   'cam-frozen', 'unet', 'deeplabv3', 'unet-multitask')
 
 # The tuning grid, the same size for every model: the config's learning
-# rate times each factor, at the config's schedule and at twice it.
+# rate times each factor, at the config's schedule and at half of it (at the
+# fewest labels every model's val curve peaked before the end of its
+# schedule: LRP within 50-250 of 300 iterations, UNet and DeepLabV3 at
+# 300-400 of 800; docs/guidance.md).
 LR_FACTORS = (0.33, 1.0, 3.0)
-ITER_FACTORS = (1.0, 2.0)
+ITER_FACTORS = (0.5, 1.0)
 
 
 def model_config(model: str) -> str:

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmseg_lrp.utils.results import read_run, val_records
 from .data import split_file
@@ -30,15 +30,23 @@ class Run:
         test: Also evaluate the best checkpoint on the test split.
         data_root: The data root of the test split (with ``test``).
         model: The experiment's model key (reported as ``model_name``).
+        after: A run that must finish first (its stage-1 classifier).
+        late_options: More ``--cfg-options``, computed when the run starts
+            (the path of ``after``'s best checkpoint).
     """
 
     def __init__(self, name: str, config: str, work_dir: str,
                  options: List[str], iters: int, metric: str = 'mIoU',
                  test: bool = False, data_root: Optional[str] = None,
-                 model: Optional[str] = None) -> None:
+                 model: Optional[str] = None,
+                 after: Optional['Run'] = None,
+                 late_options: Optional[Callable[[], List[str]]] = None
+                 ) -> None:
         self.name, self.config, self.work_dir = name, config, work_dir
         self.options, self.iters, self.metric = options, iters, metric
         self.test, self.data_root, self.model = test, data_root, model
+        self.after, self.late_options = after, late_options
+        self.log_dir: Optional[str] = None  # else execute()'s
 
     @property
     def test_file(self) -> str:
@@ -52,9 +60,10 @@ class Run:
         return done and (not self.test or osp.isfile(self.test_file))
 
     def command(self) -> List[str]:
+        late = self.late_options() if self.late_options else []
         return [sys.executable, osp.join(TOOLS_DIR, 'train.py'),
                 self.config, '--work-dir', self.work_dir,
-                '--cfg-options'] + self.options
+                '--cfg-options'] + self.options + late
 
     def best_checkpoint(self) -> str:
         key = self.metric.replace('/', '_')
@@ -159,54 +168,98 @@ def stage1_run(root: str, work_dir: str, seed: int = 0,
                iters or config_schedule(STAGE1_CONFIG)[1], metric='cls/mAP')
 
 
+def stage1_options(model: str, ckpt: Optional[str]) -> List[str]:
+    """``--cfg-options`` that start ``model`` from the stage-1 checkpoint
+    ``ckpt``: the whole model where it shares the stage-1 model's keys,
+    else its encoder (and the multi-task UNet's classifier)."""
+    if not ckpt:
+        return []
+    if model in FROM_STAGE1:
+        return [f'load_from={ckpt}']  # encoder and classifier
+    opts = ['model.backbone.init_cfg.type=Pretrained',
+            f'model.backbone.init_cfg.checkpoint={ckpt}',
+            'model.backbone.init_cfg.prefix=backbone.']
+    if model == 'unet-multitask':
+        opts += ['model.auxiliary_head.init_cfg.type=Pretrained',
+                 f'model.auxiliary_head.init_cfg.checkpoint={ckpt}',
+                 'model.auxiliary_head.init_cfg.prefix=decode_head.']
+    return opts
+
+
 def model_run(model: str, root: str, work_dir: str, n: int, seed: int,
-              stage1_ckpt: Optional[str], iters: Optional[int] = None,
+              stage1: Union[str, Run, None], iters: Optional[int] = None,
               lr: Optional[float] = None, interval: Optional[int] = None,
               test: bool = False, name: Optional[str] = None) -> Run:
-    """One (model, budget, seed) run, from the stage-1 checkpoint."""
+    """One (model, budget, seed) run, from the stage-1 checkpoint: a path,
+    or the stage-1 :class:`Run` (the run then waits for it and starts from
+    its best checkpoint)."""
     config = model_config(model)
     opts = data_options(root, 2) + loader_options() + [
         f'train_dataloader.dataset.pixel_split={split_file(n, seed)}',
         f'randomness.seed={seed}',
     ] + schedule_options(config, iters, interval, lr)
-    if stage1_ckpt and model in FROM_STAGE1:
-        opts.append(f'load_from={stage1_ckpt}')  # encoder and classifier
-    elif stage1_ckpt:
-        opts += ['model.backbone.init_cfg.type=Pretrained',
-                 f'model.backbone.init_cfg.checkpoint={stage1_ckpt}',
-                 'model.backbone.init_cfg.prefix=backbone.']
-    if stage1_ckpt and model == 'unet-multitask':
-        opts += ['model.auxiliary_head.init_cfg.type=Pretrained',
-                 f'model.auxiliary_head.init_cfg.checkpoint={stage1_ckpt}',
-                 'model.auxiliary_head.init_cfg.prefix=decode_head.']
+    after = late = None
+    if isinstance(stage1, Run):
+        after = stage1
+        late = lambda: stage1_options(  # noqa: E731
+            model, stage1_checkpoint(stage1.work_dir))
+    else:
+        opts += stage1_options(model, stage1)
     return Run(name or f'{model}_n{n}_seed{seed}', config, work_dir, opts,
                iters or config_schedule(config)[1], test=test,
-               data_root=root, model=model)
+               data_root=root, model=model, after=after, late_options=late)
 
 
 def execute(runs: Sequence[Run], jobs: int, threads: int,
             log_dir: str, force: bool = False) -> int:
     """Run ``runs`` with at most ``jobs`` at a time (each train call
-    followed by its test call); stop at the first failure, naming its log.
-    Returns how many were finished before (kept, not rerun)."""
+    followed by its test call), in their order as far as the runs they
+    wait for (:attr:`Run.after`) allow, so that the cores stay busy across
+    worlds; stop at the first failure, naming its log. A run that starts
+    while nothing else can run gets every job's threads. Returns how many
+    were finished before (kept, not rerun)."""
     os.makedirs(log_dir, exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+
+    def environ(n: int) -> dict:
+        return dict(os.environ, OMP_NUM_THREADS=str(n),
+                    MKL_NUM_THREADS=str(n), PYTHONUNBUFFERED='1')
+
     todo = [r for r in runs if force or not r.finished()]
+    done = set()  # ids of finished runs
     for r in runs:
         if r not in todo:
+            done.add(id(r))
             print(f'  {r.name}: finished before, kept', flush=True)
+    listed = {id(r) for r in runs}
+
+    def ready(r: Run) -> bool:
+        # a run waits for its ``after`` while that is to run here
+        return r.after is None or id(r.after) in done or (
+            id(r.after) not in listed and r.after.finished())
+
     kept = len(runs) - len(todo)
     running: List[tuple] = []
     phase: Dict[int, str] = {}
+    envs: Dict[int, dict] = {}
     while todo or running:
-        while todo and len(running) < jobs:
-            r = todo.pop(0)
+        while len(running) < jobs:
+            ready_now = [r for r in todo if ready(r)]
+            if not ready_now:
+                if not running and todo:
+                    raise RuntimeError(
+                        f'{todo[0].name} waits for {todo[0].after.name}, '
+                        'which did not finish')
+                break
+            r = ready_now[0]
+            todo.remove(r)
+            alone = not running and len(ready_now) == 1
+            envs[id(r)] = environ(threads * jobs if alone else threads)
             # an unfinished run starts over (its logs would mix otherwise)
             shutil.rmtree(r.work_dir, ignore_errors=True)
-            log = open(osp.join(log_dir, f'{r.name}.log'), 'w')
+            os.makedirs(r.log_dir or log_dir, exist_ok=True)
+            log = open(osp.join(r.log_dir or log_dir, f'{r.name}.log'), 'w')
             proc = subprocess.Popen(r.command(), stdout=log,
-                                    stderr=subprocess.STDOUT, env=env)
+                                    stderr=subprocess.STDOUT, env=envs[id(r)])
             phase[id(r)] = 'train'
             running.append((r, proc, log, time.time()))
         time.sleep(0.5)
@@ -228,10 +281,12 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
                 if r.test:
                     phase[id(r)] = 'test'
                     test = subprocess.Popen(r.test_command(), stdout=log,
-                                            stderr=subprocess.STDOUT, env=env)
+                                            stderr=subprocess.STDOUT,
+                                            env=envs[id(r)])
                     running.append((r, test, log, start))
                     continue
             log.close()
+            done.add(id(r))
             best = read_run(r.work_dir, r.metric)
             text = (f'  {r.name}: best val {r.metric} {best["best"]:.2f} '
                     f'(iteration {best["step"]})')

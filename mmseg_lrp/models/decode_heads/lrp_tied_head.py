@@ -109,6 +109,13 @@ class LRPTiedHead(BaseDecodeHead):
             the loss sits at ln K until the weights grow by orders of
             magnitude; ``'pixels'`` removes that wait when training from a
             random or classification-only initialisation.
+        frozen: The no-guidance reference: the classifier gets no
+            gradient and the heatmaps are computed without autograd, so the
+            segmentation loss fits ``heatmap_bias`` (a per-class threshold)
+            on fixed heatmaps and nothing else. Needs ``heatmap_bias``;
+            freeze the backbone too (``frozen_stages``, ``norm_eval``).
+            Without autograd through the decoder a step costs about a
+            third of a trained one.
         test_class_threshold: Present-class inference: decode only
             background (class 0) and the classes whose classifier
             probability ``sigmoid(z_k)`` exceeds this; the others get the
@@ -139,6 +146,7 @@ class LRPTiedHead(BaseDecodeHead):
                  fc_init_cfg: Optional[dict] = None,
                  heatmap_scale: Union[float, str] = 1.0,
                  heatmap_bias: bool = False,
+                 frozen: bool = False,
                  test_class_threshold: Optional[float] = None,
                  test_class_topk: Optional[int] = None,
                  train_absent_topk: Optional[int] = None,
@@ -198,6 +206,14 @@ class LRPTiedHead(BaseDecodeHead):
         self.heatmap_scale = heatmap_scale
         self.heatmap_bias = nn.Parameter(
             torch.zeros(num_classes)) if heatmap_bias else None
+        if frozen and not heatmap_bias:
+            raise ValueError('frozen=True fits only heatmap_bias: set '
+                             'heatmap_bias=True')
+        self.frozen = frozen
+        if frozen:
+            for p in list(self.conv_seg.parameters()) + list(
+                    self.mlp.parameters() if self.mlp is not None else []):
+                p.requires_grad_(False)
         self.untied: Optional[nn.ParameterDict] = None
         if test_class_threshold is not None and test_class_topk is not None:
             raise ValueError('set test_class_threshold or test_class_topk, '
@@ -341,7 +357,8 @@ class LRPTiedHead(BaseDecodeHead):
         if keep is not None:
             classes, first = _kept_classes(keep)
         with torch.autocast(device_type=inputs[-1].device.type,
-                            enabled=False):
+                            enabled=False), torch.set_grad_enabled(
+                                torch.is_grad_enabled() and not self.frozen):
             heat = self.propagator.heatmaps(
                 tape,
                 classes=classes,
