@@ -292,7 +292,8 @@ def test_scheduler_runs_worlds_in_one_queue(tmp_path):
               '{os.environ[\'OMP_NUM_THREADS\']} {extra}\\n")\n'
               'time.sleep(0.6)\n'
               'os.makedirs(f"{wd}/0/vis_data")\n'
-              'open(f"{wd}/0/vis_data/config.py", "w").write("train_dataloader = dict(dataset=dict())")\n'
+              'open(f"{wd}/0/vis_data/config.py", "w").write(\n'
+              '    "train_dataloader = dict(dataset=dict())")\n'
               'open(f"{wd}/best_cls_mAP_iter_{iters}.pth", "w").close()\n'
               'with open(f"{wd}/0/vis_data/scalars.json", "w") as f:\n'
               '    f.write(json.dumps({"mIoU": 1.0, "step": int(iters)}))\n'
@@ -330,7 +331,7 @@ def test_scheduler_runs_worlds_in_one_queue(tmp_path):
     # b1 is the last run, alone in the queue: it gets both threads
     assert events[('start', 'b1')][1][0] == '2'
     # a run whose stage 1 is neither finished nor queued: an error
-    orphan = run('orphan', after=FakeRun('never', 'cfg.py',
-                                          str(tmp_path / 'never'), [], 3))
+    never = FakeRun('never', 'cfg.py', str(tmp_path / 'never'), [], 3)
+    orphan = run('orphan', after=never)
     with pytest.raises(RuntimeError, match='orphan waits for never'):
         execute([orphan], jobs=1, threads=1, log_dir=str(tmp_path / 'logs'))

@@ -15,8 +15,8 @@ CPU minutes, on a suite of toy worlds, with an honest protocol.
    for every model on the val split of the default world at the fewest
    pixel labels and writes the choice (``--recipe``); the experiment then
    runs that recipe unchanged on every world (one queue of runs for all
-   worlds, each model run after its stage-1 classifier), keeps each run's best-val
-   checkpoint and reports its **test** mIoU, with paired differences
+   worlds, each model run after its stage-1 classifier), keeps each run's
+   best-val checkpoint and reports its **test** mIoU, with paired differences
    (same split file and stage 1 per seed) and their 95 % t-intervals.
 5. **Report** (:mod:`.report`): tables, curves (val mIoU and heatmap
    AUROC), plots, and the README block.
@@ -32,7 +32,8 @@ from .stats import comparisons, mean_ci, paired
 
 __all__ = [
     'prepare_data', 'reference_levels', 'world_root', 'main', 'parse_args',
-    'plan_world', 'report_world', 'tune', 'LABELS', 'MODELS', 'model_config', 'trials',
+    'plan_world', 'report_world', 'tune', 'LABELS', 'MODELS', 'model_config',
+    'trials',
     'write_readme', 'Run', 'execute', 'model_run', 'stage1_run',
     'comparisons', 'mean_ci', 'paired'
 ]
