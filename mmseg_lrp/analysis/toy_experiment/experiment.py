@@ -171,6 +171,8 @@ def plan_world(args, world: str, recipe: Dict[str, dict]) -> dict:
                     lr=chosen.get('lr'), test=True))
     for r in stage1 + runs:
         r.log_dir = osp.join(wdir, 'logs')
+        if len(args.worlds) > 1:
+            r.world = world
     print(f'[{world}] {len(stage1)} stage-1 classifier(s), {len(runs)} '
           'model runs', flush=True)
     return dict(world=world, root=root, wdir=wdir, num_train=num_train,

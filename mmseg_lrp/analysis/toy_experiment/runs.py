@@ -47,6 +47,11 @@ class Run:
         self.test, self.data_root, self.model = test, data_root, model
         self.after, self.late_options = after, late_options
         self.log_dir: Optional[str] = None  # else execute()'s
+        self.world: Optional[str] = None  # printed, where several run
+
+    @property
+    def label(self) -> str:
+        return f'{self.world}/{self.name}' if self.world else self.name
 
     @property
     def test_file(self) -> str:
@@ -229,7 +234,7 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
     for r in runs:
         if r not in todo:
             done.add(id(r))
-            print(f'  {r.name}: finished before, kept', flush=True)
+            print(f'  {r.label}: finished before, kept', flush=True)
     listed = {id(r) for r in runs}
 
     def ready(r: Run) -> bool:
@@ -247,7 +252,7 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
             if not ready_now:
                 if not running and todo:
                     raise RuntimeError(
-                        f'{todo[0].name} waits for {todo[0].after.name}, '
+                        f'{todo[0].label} waits for {todo[0].after.label}, '
                         'which did not finish')
                 break
             r = ready_now[0]
@@ -273,7 +278,7 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
                 for _, other, _, _ in running:
                     other.kill()
                 raise RuntimeError(
-                    f'{r.name} failed in {phase[id(r)]} (exit '
+                    f'{r.label} failed in {phase[id(r)]} (exit '
                     f'{proc.returncode}), see {log.name}')
             if phase[id(r)] == 'train':
                 with open(r.wall_file, 'w') as f:
@@ -288,7 +293,7 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
             log.close()
             done.add(id(r))
             best = read_run(r.work_dir, r.metric)
-            text = (f'  {r.name}: best val {r.metric} {best["best"]:.2f} '
+            text = (f'  {r.label}: best val {r.metric} {best["best"]:.2f} '
                     f'(iteration {best["step"]})')
             if r.test:
                 test = r.collect_test()
