@@ -85,6 +85,12 @@ def _stage1(args, root: str, wdir: str) -> List[Run]:
                        args.stage1_iters) for s in args.stage1_seeds]
 
 
+def _stage1_of(stage1: List[Run], seed: int) -> Optional[Run]:
+    """The stage-1 run that run seed ``seed`` starts from (seed mod their
+    count; None without stage 1)."""
+    return stage1[seed % len(stage1)] if stage1 else None
+
+
 def _stage1_info(args, runs: List[Run]) -> List[dict]:
     info = []
     for seed, r in zip(args.stage1_seeds, runs):
@@ -123,7 +129,7 @@ def tune(args) -> dict:
             for s in args.seeds:
                 runs[(m, i, s)] = model_run(
                     m, root, osp.join(wdir, m, f't{i}', f'n{n}_seed{s}'), n,
-                    s, stage1[s % len(stage1)] if stage1 else None,
+                    s, _stage1_of(stage1, s),
                     iters=t['iters'], lr=t['lr'],
                     name=f'{m}_t{i}_n{n}_seed{s}')
     print(f'[tune: {world}, {n} pixel labels] {len(stage1)} stage-1 and '
@@ -166,7 +172,7 @@ def plan_world(args, world: str, recipe: Dict[str, dict]) -> dict:
                 chosen = recipe.get(m, {})
                 runs.append(model_run(
                     m, root, osp.join(wdir, m, f'n{n}_seed{s}'), n, s,
-                    stage1[s % len(stage1)] if stage1 else None,
+                    _stage1_of(stage1, s),
                     iters=args.iters or chosen.get('iters'),
                     lr=chosen.get('lr'), test=True))
     for r in stage1 + runs:
@@ -252,11 +258,11 @@ def main(argv=None) -> str:
         r for p in plans for r in p['runs']]
     print(f'{len(queue)} runs, {args.jobs} at a time, {args.threads} '
           'thread(s) each', flush=True)
+    kept = {id(r) for r in execute(
+        queue, args.jobs, args.threads,
+        osp.join(osp.abspath(args.work_dir), 'logs'), args.force)}
     for p in plans:
-        p['kept'] = 0 if args.force else sum(
-            r.finished() for r in p['stage1'] + p['runs'])
-    execute(queue, args.jobs, args.threads,
-            osp.join(osp.abspath(args.work_dir), 'logs'), args.force)
+        p['kept'] = sum(id(r) in kept for r in p['stage1'] + p['runs'])
     minutes = (time.time() - start) / 60
     worlds = [report_world(args, p, recipe, minutes) for p in plans]
     text = '\n\n'.join(w['report'] for w in worlds)

@@ -216,14 +216,13 @@ def model_run(model: str, root: str, work_dir: str, n: int, seed: int,
 
 
 def execute(runs: Sequence[Run], jobs: int, threads: int,
-            log_dir: str, force: bool = False) -> int:
+            log_dir: str, force: bool = False) -> List[Run]:
     """Run ``runs`` with at most ``jobs`` at a time (each train call
     followed by its test call), in their order as far as the runs they
     wait for (:attr:`Run.after`) allow, so that the cores stay busy across
     worlds; stop at the first failure, naming its log. A run that starts
-    while nothing else can run gets every job's threads. Returns how many
-    were finished before (kept, not rerun)."""
-    os.makedirs(log_dir, exist_ok=True)
+    while nothing else can run gets every job's threads. Returns the runs
+    that were finished before (kept, not rerun)."""
 
     def environ(n: int) -> dict:
         return dict(os.environ, OMP_NUM_THREADS=str(n),
@@ -236,13 +235,13 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
             done.add(id(r))
             print(f'  {r.label}: finished before, kept', flush=True)
     listed = {id(r) for r in runs}
+    kept = set(done)
 
     def ready(r: Run) -> bool:
         # a run waits for its ``after`` while that is to run here
         return r.after is None or id(r.after) in done or (
             id(r.after) not in listed and r.after.finished())
 
-    kept = len(runs) - len(todo)
     running: List[tuple] = []
     phase: Dict[int, str] = {}
     envs: Dict[int, dict] = {}
@@ -299,7 +298,7 @@ def execute(runs: Sequence[Run], jobs: int, threads: int,
                 test = r.collect_test()
                 text += f', test mIoU {test.get("mIoU", float("nan")):.2f}'
             print(f'{text}, {time.time() - start:.0f} s', flush=True)
-    return kept
+    return [r for r in runs if id(r) in kept]
 
 
 def stage1_checkpoint(work_dir: str) -> str:
