@@ -150,6 +150,39 @@ def test_loss_decodes_only_pixel_labelled_samples():
     torch.testing.assert_close(losses['decode.loss_seg'], ref)
 
 
+def test_class_weight_weights_each_labelled_pixel_by_its_class():
+    """With class_weight, loss_seg is sum_i w[y_i] * (-log softmax_i[y_i])
+    over the labelled pixels divided by sum_i w[y_i] (written out here, not
+    through F.cross_entropy's weight argument); a wrong length or a
+    non-positive weight is refused with the value named."""
+    w = [0.1, 1.0, 2.0, 0.5, 1.5]
+    model = build(decode_head=dict(heatmap_bias=True, loss_decode=dict(
+        type='SegClsLoss', class_weight=w)))
+    with torch.no_grad():  # per-class offsets: the pixels' losses differ
+        model.decode_head.heatmap_bias.copy_(
+            torch.tensor([3., -1., 0., 0.5, -2.]))
+    model.train()
+    inputs, samples = batch(4, labelled=(1, 3))
+    loss = model.loss(inputs, samples)['decode.loss_seg']
+    idx = torch.tensor([1, 3])
+    H = model(inputs[idx], mode='tensor')
+    labels = torch.stack([samples[i].gt_sem_seg.data[0] for i in (1, 3)])
+    logp = H.log_softmax(1).permute(0, 2, 3, 1)[labels != 255]
+    y = labels[labels != 255]
+    wy = torch.tensor(w, dtype=H.dtype)[y]
+    ref = -(wy * logp[torch.arange(len(y)), y]).sum() / wy.sum()
+    torch.testing.assert_close(loss, ref)
+    plain = F.cross_entropy(H, labels, ignore_index=255)
+    assert (loss - plain).abs() > 1e-3  # the weights do change it
+    with pytest.raises(ValueError, match='class_weight has 3 values'):
+        build(decode_head=dict(loss_decode=dict(
+            type='SegClsLoss', class_weight=[1, 1, 1]))).loss(
+                inputs, samples)
+    with pytest.raises(ValueError, match='positive'):
+        build(decode_head=dict(loss_decode=dict(
+            type='SegClsLoss', class_weight=[0, 1, 1, 1, 1])))
+
+
 def test_classification_loss_background_weight_zero():
     model = build()
     model.train()

@@ -23,6 +23,15 @@ MODELS: Dict[str, str] = {
     'unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
     'unrolled-lrp-untied':
     'unrolled-lrp-untied_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-balanced':
+    'unrolled-lrp-balanced_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-frozen-balanced':
+    'unrolled-lrp-frozen-balanced_r18-cifar-c16_1xb8-300iter_toyvoc-semi-'
+    '64x64.py',
+    'unrolled-lrp-96':
+    'unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-96x96.py',
+    'unrolled-lrp-frozen-96':
+    'unrolled-lrp-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-96x96.py',
     'cam-frozen': 'cam-frozen_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py',
     'unet': 'unet_r18-cifar-c16_1xb8-800iter_toyvoc-pixel-64x64.py',
     'deeplabv3':
@@ -36,6 +45,11 @@ LABELS: Dict[str, str] = {
     'unrolled-lrp-compat': 'unrolled LRP, paper-compat (semi-sup.)',
     'unrolled-lrp-frozen': 'no guidance: frozen stage 1 + bias',
     'unrolled-lrp-untied': 'unrolled LRP, untied decoder (ablation)',
+    'unrolled-lrp-balanced': 'unrolled LRP, background weight 0.1 (ablation)',
+    'unrolled-lrp-frozen-balanced':
+    'no guidance, background weight 0.1 (ablation)',
+    'unrolled-lrp-96': 'unrolled LRP at 96x96 (ablation)',
+    'unrolled-lrp-frozen-96': 'no guidance at 96x96 (ablation)',
     'cam-frozen': 'CAM: frozen stage 1 + bias',
     'unet': 'UNet (sup.)',
     'deeplabv3': 'DeepLabV3 (sup.)',
@@ -44,7 +58,9 @@ LABELS: Dict[str, str] = {
 LRP = 'unrolled-lrp'
 # models that start from the whole stage-1 model (encoder and classifier)
 FROM_STAGE1 = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-compat',
-               'unrolled-lrp-frozen', 'unrolled-lrp-untied', 'cam-frozen')
+               'unrolled-lrp-frozen', 'unrolled-lrp-untied', 'cam-frozen',
+               'unrolled-lrp-balanced', 'unrolled-lrp-frozen-balanced',
+               'unrolled-lrp-96', 'unrolled-lrp-frozen-96')
 REFERENCES = ('unrolled-lrp-frozen', 'cam-frozen')
 BASELINES = ('unet', 'deeplabv3', 'unet-multitask')
 DEFAULT_MODELS = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-frozen',
