@@ -78,3 +78,51 @@ def test_detach_bn_factors_keeps_values_and_drops_their_gradient():
     torch.testing.assert_close(outs[0], outs[1])
     for g_live, g_detached in zip(*grads):
         assert g_live.abs().sum() > 0 and g_detached.abs().sum() == 0
+
+
+def _safe_divide(a, b):
+    """The original code's safe_divide (network/xai/LRP_layers.py),
+    restated from its definition."""
+    den = b.clamp(min=1e-9) + b.clamp(max=1e-9)
+    den = den + den.eq(0).to(den.dtype) * 1e-9
+    return a / den * b.ne(0).to(b.dtype)
+
+
+def test_shift_stabilizer_is_the_original_safe_divide():
+    """stabilizer='shift' divides as the original's safe_divide(R, z + eps)
+    — a positive shift whatever the sign of z — on an epsilon-rule layer,
+    including units at and near z = -eps, where 'sign' (z + eps sign z) and
+    'cutoff' differ from it by orders of magnitude."""
+    eps = 1e-8
+    lin = nn.Linear(3, 6, bias=False).double()
+    a = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    # z = W a = the first weight column: put units at -eps, near -eps, at
+    # 0, and far from 0 on both sides
+    col = torch.tensor([-eps, -2 * eps, 0.0, -0.5 * eps, 2.0, -3.0],
+                       dtype=torch.float64)
+    with torch.no_grad():
+        lin.weight.copy_(torch.randn(6, 3, dtype=torch.float64))
+        lin.weight[:, 0] = col
+    z = lin(a)
+    R = torch.randn((2, ) + z.shape, dtype=torch.float64)
+    outs = {}
+    for how in ('shift', 'sign', 'cutoff'):
+        ctx = LRPPropagator(eps, stabilizer=how).context()
+        rule, rec = _rule(dict(type='epsilon'), lin, a, z)
+        outs[how] = rule(rec, R, ctx)
+    ref = a * (_safe_divide(R, z + eps) @ lin.weight)
+    torch.testing.assert_close(outs['shift'], ref, rtol=1e-12, atol=0)
+    for other in ('sign', 'cutoff'):  # ignoring the switch shows here
+        assert (outs[other] - ref).abs().max() > 0.1 * ref.abs().max(), \
+            other
+
+
+def test_paper_compat_configs_use_the_shift_stabilizer():
+    import os.path as osp
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    for name in ('unrolled-lrp_vgg16_paper-compat.py',
+                 'unrolled-lrp_r50_paper-compat.py'):
+        cfg = Config.fromfile(osp.join(root, 'configs', '_base_', 'models',
+                                       name))
+        assert cfg.model.decode_head.stabilizer == 'shift', name

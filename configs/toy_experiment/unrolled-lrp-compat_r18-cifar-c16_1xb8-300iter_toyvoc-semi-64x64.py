@@ -16,8 +16,9 @@ _base_ = ['./unrolled-lrp_r18-cifar-c16_1xb8-300iter_toyvoc-semi-64x64.py']
 model = dict(
     decode_head=dict(
         tie='original',
-        # divisions guarded as z + eps * sign(z) (the original's safe_divide)
-        stabilizer='sign',
+        # divisions by z + eps whatever the sign of z (the original's
+        # safe_divide, called with out_tensor + eps)
+        stabilizer='shift',
         conv_rules=[
             dict(layers='classifier.*', type='epsilon', detach_bias=True),
             dict(layers='*', type='zplus'),

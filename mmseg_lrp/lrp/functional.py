@@ -77,7 +77,9 @@ def stabilize(z: Tensor, eps: float) -> Tensor:
     return z + eps * torch.where(z >= 0, 1.0, -1.0).to(z.dtype)
 
 
-STABILIZERS = ('cutoff', 'sign')
+STABILIZERS = ('cutoff', 'sign', 'shift')
+# the original code's guard inside its safe_divide (network/xai/LRP_layers.py)
+SAFE_DIVIDE_GUARD = 1e-9
 
 
 def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'sign'
@@ -91,6 +93,10 @@ def divide(R: Tensor, z: Tensor, eps: float, stabilizer: str = 'sign'
         stabilizer: ``'sign'``: ``R / (z + eps * sign(z))``, the LRP-epsilon
             rule. ``'cutoff'``: ``R / z`` where ``|z| > eps``, 0 elsewhere
             (LRP-0 with units at ``|z| <= eps`` passing nothing on).
+            ``'shift'``: the original code's ``safe_divide(R, z + eps)``,
+            a positive shift whatever the sign of ``z``: ``R / (z + eps +
+            1e-9)``, 0 where ``z + eps == 0`` (near ``z = -eps`` it divides
+            by almost 0, as the original does).
 
     The two give the same values up to ``eps``, but not the same gradient
     w.r.t. the encoder's weights: R carries a factor of z from the layers
@@ -110,6 +116,14 @@ def reciprocal(z: Tensor, eps: float, stabilizer: str = 'sign') -> Tensor:
     masking would cost K times more, forward and backward."""
     if stabilizer == 'sign':
         return 1. / stabilize(z, eps)
+    if stabilizer == 'shift':
+        # safe_divide(a, b) with b = z + eps: its denominator
+        # b.clamp(min=g) + b.clamp(max=g) is b + g for every b, bumped to g
+        # where that is 0, and the ratio is zeroed where b == 0
+        b = z + eps
+        den = b + SAFE_DIVIDE_GUARD
+        den = torch.where(den == 0, SAFE_DIVIDE_GUARD, den)
+        return torch.where(b != 0, 1. / den, 0.)
     if stabilizer != 'cutoff':
         raise ValueError(f'stabilizer must be one of {STABILIZERS}, got '
                          f'{stabilizer!r}')

@@ -79,9 +79,10 @@ class LRPPropagator:
             ``'cutoff'`` (default: units with ``|z| <= epsilon`` pass no
             relevance; the weight gradient is that of gradient x input) or
             ``'sign'`` (``z + epsilon * sign(z)``, LRP-epsilon; its weight
-            gradient has spikes of up to ``1 / epsilon`` at units near 0);
-            see :func:`~.functional.divide`. Rules given their own
-            ``epsilon`` use ``'sign'``.
+            gradient has spikes of up to ``1 / epsilon`` at units near 0)
+            or ``'shift'`` (``z + epsilon`` whatever the sign: the original
+            code's ``safe_divide``); see :func:`~.functional.divide`.
+            Rules given their own ``epsilon`` use ``'sign'``.
         prefix: Config key prefix of ``epsilon`` and ``stabilizer`` in
             messages, e.g. ``'model.decode_head.'``.
     """

@@ -14,8 +14,9 @@ model = dict(
         # the decoder's own copies of the conv / linear weights, taken from
         # the ImageNet weights (the classifier's: random) and not reloaded
         tie='original',
-        # divisions guarded as z + eps * sign(z) (the original's safe_divide)
-        stabilizer='sign',
+        # divisions by z + eps whatever the sign of z (the original's
+        # safe_divide, called with out_tensor + eps)
+        stabilizer='shift',
         # torchvision's VGG classifier: 7x7 adaptive pool, fc6, fc7, fc8
         pool_size=7,
         fc_channels=(4096, 4096),

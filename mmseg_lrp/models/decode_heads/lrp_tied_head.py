@@ -67,10 +67,12 @@ class LRPTiedHead(BaseDecodeHead):
         stabilizer: ``'cutoff'`` (default): units with ``|z| <=
             epsilon`` pass no relevance, and the weight gradient of the
             heatmaps is that of gradient x input, also under AMP.
-            ``'sign'``: ``z + epsilon * sign(z)`` (LRP-epsilon, the original
-            code's form), whose weight gradient carries spikes of up to
+            ``'sign'``: ``z + epsilon * sign(z)`` (the textbook LRP-epsilon),
+            whose weight gradient carries spikes of up to
             ``1 / epsilon`` at units near 0 (see
-            :func:`mmseg_lrp.lrp.functional.divide`).
+            :func:`mmseg_lrp.lrp.functional.divide`). ``'shift'``: ``z +
+            epsilon`` whatever the sign of ``z``, the original code's
+            ``safe_divide`` (paper-compat configs).
         conv_rules: Rules for layer groups by name, first match wins,
             e.g. ``[dict(layers='*', type='zplus')]`` (see
             :class:`~mmseg_lrp.lrp.RuleMap`; default: each layer type's
