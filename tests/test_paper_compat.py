@@ -409,3 +409,60 @@ def test_paired_toy_config_differs_from_the_default_only_in_the_switches():
     assert cfg.model.backbone == base.model.backbone
     assert cfg.model.decode_head.loss_decode.cls_weight == 8.0
     assert cfg.train_dataloader.dataset.disjoint_pools
+
+
+@pytest.mark.parametrize('passes', [0, 3])
+def test_decoder_bn_passes_move_running_statistics_as_the_original(passes):
+    """decoder_bn_passes=P: after one training step, the running statistics
+    of each bottleneck's bn3 and downsample BN are those of 1 + P train-mode
+    calls on the step's batch (the forward, then the original decoder's P
+    passes, _inv_bottleneck.py), every other BN's those of one call:
+    r = (1 - m)^n r0 + (1 - (1 - m)^n) batch statistic, written out here.
+    P = 0 is the switch ignored: the rerun layers then move as the rest."""
+    model = build('unrolled-lrp_r50.py', double=False,
+                  backbone=dict(zero_init_residual=False),
+                  decode_head=dict(decoder_bn_passes=passes)).train()
+    bns = {n: m for n, m in model.backbone.named_modules()
+           if isinstance(m, torch.nn.BatchNorm2d)}
+    for m in bns.values():  # non-trivial starting statistics
+        m.running_mean.uniform_(-1, 1)
+        m.running_var.uniform_(0.5, 2)
+    r0 = {n: (m.running_mean.clone(), m.running_var.clone())
+          for n, m in bns.items()}
+    seen = {}
+
+    def keep_first(name):
+        def hook(mod, args, out):
+            seen.setdefault(name, args[0].detach().double())
+        return hook
+
+    handles = [m.register_forward_hook(keep_first(n)) for n, m in bns.items()]
+    inputs, samples = batch(2, labelled=(0, ), size=(32, 32))
+    model.loss(inputs.float(), samples)
+    for h in handles:
+        h.remove()
+    rerun = {n for n in bns if n.endswith(('.bn3', '.downsample.1'))}
+    assert len(rerun) == 16 + 4  # 16 bottlenecks, 4 downsamples
+    for n, m in bns.items():
+        x = seen[n]
+        mean = x.mean((0, 2, 3))
+        var = x.var((0, 2, 3), unbiased=True)
+        keep = (1 - m.momentum)**(1 + passes if n in rerun else 1)
+        ref_mean = keep * r0[n][0].double() + (1 - keep) * mean
+        ref_var = keep * r0[n][1].double() + (1 - keep) * var
+        torch.testing.assert_close(m.running_mean.double(), ref_mean,
+                                   rtol=1e-4, atol=1e-5, msg=n)
+        torch.testing.assert_close(m.running_var.double(), ref_var,
+                                   rtol=1e-4, atol=1e-5, msg=n)
+        assert m.num_batches_tracked.item() == (1 + passes
+                                                if n in rerun else 1), n
+
+
+def test_decoder_bn_passes_is_checked_and_set_in_the_r50_compat_configs():
+    with pytest.raises(ValueError, match='decoder_bn_passes'):
+        build(decode_head=dict(decoder_bn_passes=-1))
+    for path in STAGE1 + STAGE2:
+        cfg = Config.fromfile(path)
+        want = 42 if 'r50' in path and 'semi' in path else 0
+        assert cfg.model.decode_head.get('decoder_bn_passes', 0) == want, \
+            osp.basename(path)

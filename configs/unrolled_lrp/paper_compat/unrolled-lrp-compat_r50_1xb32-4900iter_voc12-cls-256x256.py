@@ -13,7 +13,9 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
 model = dict(
     decode_head=dict(
-        tie=True, loss_decode=dict(seg_weight=0.0, cls_weight=1.0)))
+        tie=True,
+        decoder_bn_passes=0,  # no decoder pass in the original's stage 1
+        loss_decode=dict(seg_weight=0.0, cls_weight=1.0)))
 train_dataloader = dict(
     batch_size=32,
     batch_sampler=None,  # plain batches of the image-level pool alone
