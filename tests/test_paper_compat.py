@@ -466,3 +466,40 @@ def test_decoder_bn_passes_is_checked_and_set_in_the_r50_compat_configs():
         want = 42 if 'r50' in path and 'semi' in path else 0
         assert cfg.model.decode_head.get('decoder_bn_passes', 0) == want, \
             osp.basename(path)
+
+
+BASELINES_DIR = osp.join(ROOT, 'configs', 'baselines', 'paper_compat')
+
+
+@pytest.mark.parametrize(
+    'path', sorted(glob.glob(osp.join(BASELINES_DIR, '*.py'))),
+    ids=osp.basename)
+def test_baseline_compat_configs_follow_the_original_schedules(path):
+    """The original's UNet (30k iterations at batch 10 = min(N, 10), val
+    every 150) and multi-task UNet (the LRP compat schedule: 156,800, val
+    every 300, classification loss x 10), both on the compat data."""
+    cfg = Config.fromfile(path)
+    name = osp.basename(path)
+    n = int(name.split('voc12-')[1].split('-')[0].lstrip('pixelsemi'))
+    ds = cfg.train_dataloader.dataset
+    assert ds.pixel_split == ('ImageSets/Segmentation/train.txt' if n == 1464
+                              else f'ImageSets/SemiSeg/original_{n}_seed0.txt')
+    for pool in ds.datasets:
+        assert 'IgnoreToBackground' in [t['type'] for t in pool.pipeline]
+    pre = cfg.model.data_preprocessor
+    assert (pre.mean, pre.std) == ([-1.0] * 3, [256.0] * 3)
+    assert cfg.model.decode_head.dropout_ratio == 0
+    assert cfg.train_dataloader.batch_size == 10
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
+    if 'multitask' in name:
+        assert cfg.train_cfg.max_iters == 156800
+        assert cfg.train_cfg.val_interval == 300
+        assert cfg.train_dataloader.batch_sampler.num_pixel_labelled == 5
+        assert cfg.model.auxiliary_head.loss_decode.cls_weight == 10.0
+        assert ds.disjoint_pools
+    else:
+        # epochs x ceil(N / 10) of the original's README commands
+        epochs = {20: 15000, 100: 3000, 500: 600, 1464: 200}[n]
+        assert cfg.train_cfg.max_iters == epochs * -(-n // 10)
+        assert cfg.train_cfg.val_interval == 150
+        assert cfg.train_dataloader.batch_sampler.num_pixel_labelled == 10
