@@ -503,3 +503,80 @@ def test_baseline_compat_configs_follow_the_original_schedules(path):
         assert cfg.train_cfg.max_iters == epochs * -(-n // 10)
         assert cfg.train_cfg.val_interval == 150
         assert cfg.train_dataloader.batch_sampler.num_pixel_labelled == 10
+
+
+# -- 4. torchvision's ImageNet weights ------------------------------------
+def test_torchvision_vgg16_weights_give_torchvisions_features(tmp_path):
+    """TorchvisionPretrained maps a torchvision VGG16 (random weights,
+    saved here) onto mmpretrain's VGG16 and the head's fc6 / fc7: the
+    backbone then computes torchvision's ``features``, the fc stack its
+    ``classifier[:-1]``; the 1000-class fc8 is not loaded."""
+    pytest.importorskip('torchvision')
+    from torchvision.models.vgg import cfgs, make_layers
+    torch.manual_seed(0)
+    features = make_layers(cfgs['D']).eval()
+    fc = torch.nn.Sequential(
+        torch.nn.Linear(512 * 49, 24), torch.nn.ReLU(), torch.nn.Dropout(),
+        torch.nn.Linear(24, 16), torch.nn.ReLU(), torch.nn.Dropout(),
+        torch.nn.Linear(16, 1000)).eval()
+    state = {f'features.{k}': v for k, v in features.state_dict().items()}
+    state.update({f'classifier.{k}': v for k, v in fc.state_dict().items()})
+    ckpt = str(tmp_path / 'vgg16-torchvision.pth')
+    torch.save(state, ckpt)
+    model = build(double=False,
+                  backbone=dict(init_cfg=dict(type='TorchvisionPretrained',
+                                              checkpoint=ckpt)),
+                  decode_head=dict(
+                      pool_size=7, fc_channels=(24, 16),
+                      fc_init_cfg=dict(type='TorchvisionPretrained',
+                                       checkpoint=ckpt, part='classifier')))
+    model.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        ours = model.backbone(x)[-1]
+        torch.testing.assert_close(ours, features(x))
+        pooled = torch.nn.functional.adaptive_avg_pool2d(ours, 7).flatten(1)
+        torch.testing.assert_close(model.decode_head.mlp(pooled),
+                                   fc[:-1](pooled))
+    assert model.decode_head.conv_seg.weight.shape == (5, 16, 1, 1)
+
+
+def test_torchvision_resnet50_weights_give_torchvisions_layer4(tmp_path):
+    torchvision = pytest.importorskip('torchvision')
+    torch.manual_seed(0)
+    tv = torchvision.models.resnet50(weights=None).eval()
+    for m in tv.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    ckpt = str(tmp_path / 'resnet50-torchvision.pth')
+    torch.save(tv.state_dict(), ckpt)
+    with pytest.raises(ValueError, match='zero_init_residual=False'):
+        build('unrolled-lrp_r50.py', double=False,
+              backbone=dict(init_cfg=dict(type='TorchvisionPretrained',
+                                          checkpoint=ckpt)))
+    model = build('unrolled-lrp_r50.py', double=False,
+                  backbone=dict(zero_init_residual=False,
+                                init_cfg=dict(type='TorchvisionPretrained',
+                                              checkpoint=ckpt))).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        ref = tv.layer4(tv.layer3(tv.layer2(tv.layer1(tv.maxpool(tv.relu(
+            tv.bn1(tv.conv1(x))))))))
+        torch.testing.assert_close(model.backbone(x)[-1], ref)
+
+
+def test_torchvision_init_names_what_does_not_fit(tmp_path):
+    pytest.importorskip('torchvision')
+    from torchvision.models.vgg import cfgs, make_layers
+    state = {f'features.{k}': v
+             for k, v in make_layers(cfgs['A']).state_dict().items()}
+    ckpt = str(tmp_path / 'vgg11.pth')
+    torch.save(state, ckpt)
+    with pytest.raises(ValueError, match=r'8 Conv2d layers.*model has 13'):
+        build(double=False, backbone=dict(init_cfg=dict(
+            type='TorchvisionPretrained', checkpoint=ckpt)))
+    torch.save({'conv.weight': torch.zeros(1)}, ckpt)
+    with pytest.raises(ValueError, match='not a torchvision VGG or ResNet'):
+        build(double=False, backbone=dict(init_cfg=dict(
+            type='TorchvisionPretrained', checkpoint=ckpt)))

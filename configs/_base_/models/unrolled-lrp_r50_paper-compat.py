@@ -2,7 +2,8 @@
 # ResNet-50 classifier: global average pooling + fc); the switches of
 # unrolled-lrp_vgg16_paper-compat.py.
 _base_ = ['./unrolled-lrp_vgg16_paper-compat.py']
-r50_imagenet = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
+# torchvision's ImageNet ResNet-50, the file the original loads
+r50_imagenet = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -10,8 +11,10 @@ model = dict(
         depth=50,
         out_indices=(3, ),
         norm_cfg=dict(type='BN', requires_grad=True),
-        init_cfg=dict(
-            type='Pretrained', checkpoint=r50_imagenet, prefix='backbone.')),
+        # torchvision's weights as they are (mmpretrain would zero the last
+        # BN of each block after a non-mmpretrain init)
+        zero_init_residual=False,
+        init_cfg=dict(type='TorchvisionPretrained', checkpoint=r50_imagenet)),
     decode_head=dict(
         in_channels=2048,
         pool_size=1,

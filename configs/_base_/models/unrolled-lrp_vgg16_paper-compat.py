@@ -2,14 +2,16 @@
 # switch below is off in the default model (unrolled-lrp_vgg16.py) and the
 # table in configs/unrolled_lrp/paper_compat/README.md says what each does.
 _base_ = ['./unrolled-lrp_vgg16.py']
-vgg16_imagenet = 'https://download.openmmlab.com/mmclassification/v0/vgg/vgg16_batch256_imagenet_20210208-db26f1a5.pth'  # noqa: E501
+# torchvision's ImageNet VGG16, the file the original loads (through the
+# pretrainedmodels package); TorchvisionPretrained maps its keys
+vgg16_imagenet = 'https://download.pytorch.org/models/vgg16-397923af.pth'
 model = dict(
     # input (x + 1) / 256, no ImageNet mean/std
     data_preprocessor=dict(
         mean=[-1.0, -1.0, -1.0], std=[256.0, 256.0, 256.0], size=(256, 256)),
     backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint=vgg16_imagenet, prefix='backbone.')),
+        init_cfg=dict(type='TorchvisionPretrained',
+                      checkpoint=vgg16_imagenet)),
     decode_head=dict(
         # the decoder's own copies of the conv / linear weights, taken from
         # the ImageNet weights (the classifier's: random) and not reloaded
@@ -22,9 +24,9 @@ model = dict(
         fc_channels=(4096, 4096),
         fc_dropout=0.5,
         fc_init_cfg=dict(
-            type='Pretrained',
+            type='TorchvisionPretrained',
             checkpoint=vgg16_imagenet,
-            prefix='backbone.classifier.'),
+            part='classifier'),
         conv_rules=[
             # bias detached in z; at the classifier this is the release's
             # start relevance (the fc bias gets a gradient 1 / z~)

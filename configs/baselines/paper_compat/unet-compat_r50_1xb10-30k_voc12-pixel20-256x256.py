@@ -9,8 +9,9 @@
 # crop 256, 255 as background). The encoder starts from the stage-1
 # classifier (the original loads it into the encoder; its decoder and head
 # stay at their initialisation):
-#   tools/train.py CONFIG --cfg-options \
-#     model.backbone.init_cfg.checkpoint=<stage 1>/iter_4900.pth
+#   tools/train.py CONFIG --cfg-options model.backbone.init_cfg.type=Pretrained \
+#     model.backbone.init_cfg.checkpoint=<stage 1>/iter_4900.pth \
+#     model.backbone.init_cfg.prefix=backbone.
 # (stage 1: configs/unrolled_lrp/paper_compat/unrolled-lrp-compat_r50_1xb32-
 # 4900iter_voc12-cls-256x256.py). The UNet decoder is mmseg_lrp's UNetHead
 # with smp's decoder widths (256 .. 16), not the original's symmetric smp
@@ -22,14 +23,16 @@ _base_ = [
     '../../_base_/schedules/adamw-1e-5_20k.py',
 ]
 custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
-r50_imagenet = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
+# torchvision's ImageNet ResNet-50, the file the original loads (its encoder
+# then takes the stage-1 classifier's weights, see above)
+r50_imagenet = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
     # input (x + 1) / 256, no ImageNet mean/std
     data_preprocessor=dict(
         mean=[-1.0, -1.0, -1.0], std=[256.0, 256.0, 256.0], size=(256, 256)),
     backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint=r50_imagenet, prefix='backbone.')),
+        zero_init_residual=False,
+        init_cfg=dict(type='TorchvisionPretrained', checkpoint=r50_imagenet)),
     # smp's UNet decoder has no dropout
     decode_head=dict(dropout_ratio=0.0))
 # every batch is 10 pixel-labelled images: the image-level pool is not read

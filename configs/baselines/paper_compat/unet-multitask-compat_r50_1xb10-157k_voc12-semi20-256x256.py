@@ -7,8 +7,9 @@
 # = 300 iterations keeping the best mIoU, input (x + 1) / 256) and their
 # classification loss x batch size (10). The encoder and the classifier
 # start from the stage-1 classifier:
-#   tools/train.py CONFIG --cfg-options \
+#   tools/train.py CONFIG --cfg-options model.backbone.init_cfg.type=Pretrained \
 #     model.backbone.init_cfg.checkpoint=STAGE1.pth \
+#     model.backbone.init_cfg.prefix=backbone. \
 #     model.auxiliary_head.init_cfg.type=Pretrained \
 #     model.auxiliary_head.init_cfg.checkpoint=STAGE1.pth \
 #     model.auxiliary_head.init_cfg.prefix=decode_head.
@@ -19,13 +20,15 @@ _base_ = [
     '../../_base_/schedules/adamw-1e-5_20k.py',
 ]
 custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
-r50_imagenet = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
+# torchvision's ImageNet ResNet-50, the file the original loads (its encoder
+# then takes the stage-1 classifier's weights, see above)
+r50_imagenet = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'
 model = dict(
     data_preprocessor=dict(
         mean=[-1.0, -1.0, -1.0], std=[256.0, 256.0, 256.0], size=(256, 256)),
     backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint=r50_imagenet, prefix='backbone.')),
+        zero_init_residual=False,
+        init_cfg=dict(type='TorchvisionPretrained', checkpoint=r50_imagenet)),
     decode_head=dict(dropout_ratio=0.0),
     auxiliary_head=dict(loss_decode=dict(cls_weight=10.0)))
 train_cfg = dict(max_iters=156800, val_interval=300)
