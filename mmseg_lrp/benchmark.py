@@ -216,14 +216,17 @@ def original_backward(record: Callable[[], Tape], num_classes: int,
                       seg_loss: Callable[[Tensor, Tensor], Tensor],
                       cls_loss: Callable[[Tensor], Tensor],
                       prop: LRPPropagator) -> Tuple[Tensor, Tensor]:
-    """One training step's backward in the original code's schedule.
+    """One training step's backward in the original code's schedule
+    (``--iterative_gradients``, ``models/multilabel.py``).
 
-    1. A detached pass decodes every class over the whole batch, one class
+    1. One forward through encoder and classifier.
+    2. A detached pass decodes every class over the whole batch, one class
        at a time, each decoder layer recomputing its forward; the gradient
        of the segmentation loss w.r.t. these heatmaps is taken.
-    2. Per class: a forward through encoder and decoder, and a backward of
-       that class's heatmap against its gradient (plus, once, the
-       classification loss).
+    3. Per class: a decoder pass with the graph, and a backward of that
+       class's heatmap against its gradient through decoder and encoder,
+       keeping the encoder's graph (``retain_graph=True``); then the
+       classification loss's backward.
 
     Args:
         record: Runs encoder + classifier, returns their tape.
@@ -235,22 +238,19 @@ def original_backward(record: Callable[[], Tape], num_classes: int,
     Returns:
         The two losses (detached). Gradients accumulate in ``.grad``.
     """
+    tape = record()
+    logits = tape.output().flatten(1)
     with torch.no_grad():
-        tape = record()
-        logits = tape.output().flatten(1)
         H = torch.cat([class_heatmap(prop, tape, k)
                        for k in range(num_classes)], 1)
     H.requires_grad_(True)
-    loss_seg = seg_loss(H, logits)
+    loss_seg = seg_loss(H, logits.detach())
     (grad_H, ) = torch.autograd.grad(loss_seg, H)
-    loss_cls = None
     for k in range(num_classes):
-        tape = record()
-        total = (class_heatmap(prop, tape, k) * grad_H[:, k:k + 1]).sum()
-        if k == 0:
-            loss_cls = cls_loss(tape.output().flatten(1))
-            total = total + loss_cls
-        total.backward()
+        (class_heatmap(prop, tape, k) * grad_H[:, k:k + 1]).sum().backward(
+            retain_graph=True)
+    loss_cls = cls_loss(logits)
+    loss_cls.backward()
     return loss_seg.detach(), loss_cls.detach()
 
 

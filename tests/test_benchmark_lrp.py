@@ -47,6 +47,23 @@ def test_schedules_compute_the_same_gradients():
             assert err < 1e-5, (schedule, n, err)
 
 
+def test_original_schedule_runs_the_encoder_once_per_step():
+    """As the original (--iterative_gradients): one encoder forward, then
+    K detached and K graph-keeping decoder passes; the encoder's backward
+    runs once per class through the retained graph."""
+    model = bench.build_model(CONFIG, 3, 'cpu')
+    model.train()
+    inputs, samples = bench.make_batch(2, 1, (32, 32), 3, 'cpu',
+                                       torch.float32)
+    calls = []
+    handle = model.backbone.register_forward_hook(
+        lambda *_: calls.append(1))
+    bench.backward_original(model, inputs, samples)
+    handle.remove()
+    assert len(calls) == 1
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
 def test_recomputing_decoder_equals_stored_decoder():
     model = bench.build_model(CONFIG, 3, 'cpu').double()
     model.eval()
