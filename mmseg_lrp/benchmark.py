@@ -225,8 +225,8 @@ def original_backward(record: Callable[[], Tape], num_classes: int,
        of the segmentation loss w.r.t. these heatmaps is taken.
     3. Per class: a decoder pass with the graph, and a backward of that
        class's heatmap against its gradient through decoder and encoder,
-       keeping the encoder's graph (``retain_graph=True``); then the
-       classification loss's backward.
+       keeping the encoder's graph (``retain_graph=True``); the
+       classification loss's backward goes with the last class's.
 
     Args:
         record: Runs encoder + classifier, returns their tape.
@@ -246,11 +246,13 @@ def original_backward(record: Callable[[], Tape], num_classes: int,
     H.requires_grad_(True)
     loss_seg = seg_loss(H, logits.detach())
     (grad_H, ) = torch.autograd.grad(loss_seg, H)
-    for k in range(num_classes):
-        (class_heatmap(prop, tape, k) * grad_H[:, k:k + 1]).sum().backward(
-            retain_graph=True)
     loss_cls = cls_loss(logits)
-    loss_cls.backward()
+    for k in range(num_classes):
+        total = (class_heatmap(prop, tape, k) * grad_H[:, k:k + 1]).sum()
+        last = k == num_classes - 1
+        if last:  # the original's loss2.backward(), here in the same call
+            total = total + loss_cls
+        total.backward(retain_graph=not last)
     return loss_seg.detach(), loss_cls.detach()
 
 
