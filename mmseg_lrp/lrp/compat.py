@@ -20,9 +20,10 @@ def residual_batch_norms(tape: Tape) -> List[LayerRecord]:
     for rec in tape.records():
         if not isinstance(rec, ResidualRecord):
             continue
-        main = [r for r in rec.main if isinstance(r, LayerRecord)]
-        if main and isinstance(main[-1].module, _BatchNorm):
-            found.append(main[-1])
+        last = rec.main[-1] if rec.main else None
+        if isinstance(last, LayerRecord) and isinstance(last.module,
+                                                        _BatchNorm):
+            found.append(last)
         found += [r for r in rec.shortcut.layers()
                   if isinstance(r.module, _BatchNorm)]
     return found
