@@ -16,9 +16,10 @@ SCOPE = 'mmseg_lrp'
 
 
 def _child(parent: Registry) -> Registry:
-    # importing mmseg_lrp registers all of its components; the parent's own
-    # locations keep mmseg's lazy imports working under this scope
-    locations = ['mmseg_lrp'] + list(getattr(parent, '_locations', []))
+    # importing mmseg_lrp.plugin registers all of mmseg_lrp's components;
+    # the parent's own locations keep mmseg's lazy imports working under
+    # this scope
+    locations = ['mmseg_lrp.plugin'] + list(getattr(parent, '_locations', []))
     return Registry(
         parent.name, parent=parent, scope=SCOPE, locations=locations)
 

@@ -17,7 +17,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import (SEMI_CONFIG, tool_cmd, tool_env,
                       write_segmentation_lists, write_voc_sample)
 from mmseg_lrp.datasets import VOCImageLabelDataset, VOCPixelLabelDataset

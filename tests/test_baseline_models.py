@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import LabelData, PixelData
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample

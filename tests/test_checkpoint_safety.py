@@ -94,7 +94,7 @@ def make_runner(work_dir, hook_type=HOOK, max_iters=4, interval=2,
     """A tiny runner: validation and a checkpoint every ``interval``
     iterations, the checkpoint hook of type ``hook_type`` (more of its
     arguments: ``hook_kw``)."""
-    import mmseg_lrp  # noqa: F401 (registers the hook)
+    import mmseg_lrp.plugin  # noqa: F401 (registers the hook)
     from mmengine.dataset import pseudo_collate
     from mmengine.runner import Runner
     from mmseg_lrp.utils import register_checkpoint_loader

@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT
 from mmseg.registry import MODELS, TRANSFORMS
 from mmseg_lrp.utils.checkpoint import CheckpointError, check_checkpoint

@@ -22,7 +22,7 @@ def test_config_builds_and_runs_tensor_mode(path):
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports.imports == ['mmseg_lrp']
+    assert cfg.custom_imports.imports == ['mmseg_lrp.plugin']
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model).eval()
     with torch.no_grad():

@@ -87,7 +87,7 @@ def test_dist_train_two_cpu_processes(toy_semi, tmp_path):
     config = tmp_path / 'probe_config.py'
     config.write_text(
         f'_base_ = [{SEMI_CONFIG!r}]\n'
-        "custom_imports = dict(imports=['mmseg_lrp', 'dist_probe'])\n"
+        "custom_imports = dict(imports=['mmseg_lrp.plugin', 'dist_probe'])\n"
         "custom_hooks = [dict(type='DistProbeHook')]\n")
     opts = semi_cfg_options(toy_semi, 3, 3) + [
         'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None'

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.structures import PixelData
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT
 from mmseg_lrp.evaluation import HeatmapAUROCMetric, auroc
 

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import (ROOT, SEMI_CONFIG, write_segmentation_lists,
                       write_voc_sample)
 from mmseg_lrp.datasets import VOCImageLabelDataset

@@ -93,7 +93,7 @@ def test_metafile_metadata_match_the_configs(monkeypatch):
     configs' own (catches a config changed without its metafile)."""
     from mmengine.config import Config
     from mmengine.config import utils as config_utils
-    import mmseg_lrp  # noqa: F401
+    import mmseg_lrp.plugin  # noqa: F401
 
     # each `mmseg::` base makes mmengine parse mmseg's whole model index
     # (~0.5 s); read each of its YAML files once here
@@ -107,6 +107,51 @@ def test_metafile_metadata_match_the_configs(monkeypatch):
             assert (md['Batch Size'], md['Iterations'], md['Crop Size']) == (
                 cfg.train_dataloader.batch_size, cfg.train_cfg.max_iters,
                 f'({crop[0]},{crop[1]})'), model['Name']
+
+
+OPENMMLAB = ('mmcv', 'mmengine', 'mmseg', 'mmpretrain')
+
+IMPORT_SCRIPT = textwrap.dedent('''
+    import json, sys
+    import mmseg_lrp, mmseg_lrp.lrp
+    loaded = sorted(m for m in sys.modules
+                    if m.split('.')[0] in {openmmlab!r})
+    from mmseg.registry import MODELS
+    before = 'LRPTiedHead' in MODELS.module_dict
+    import mmseg_lrp.plugin
+    print(json.dumps(dict(loaded=loaded, before=before,
+                          after='LRPTiedHead' in MODELS.module_dict)))
+''').format(openmmlab=set(OPENMMLAB))
+
+
+def test_importing_the_package_loads_no_openmmlab():
+    """``import mmseg_lrp`` and its LRP core load no OpenMMLab module, with
+    mmcv, mmengine, mmseg and mmpretrain installed; importing
+    ``mmseg_lrp.plugin`` (the configs' ``custom_imports``) is what registers
+    the components in mmseg's registries."""
+    for name in OPENMMLAB:  # installed: the check below is not vacuous
+        assert importlib.util.find_spec(name) is not None, name
+    res = subprocess.run([sys.executable, '-c', IMPORT_SCRIPT], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out['loaded'] == [], (
+        f'import mmseg_lrp, mmseg_lrp.lrp loaded {out["loaded"]}')
+    assert not out['before']
+    assert out['after'], 'mmseg_lrp.plugin did not register LRPTiedHead'
+
+
+def test_plugin_without_mmseg_says_what_is_missing():
+    code = ("import sys\n"
+            "sys.modules['mmseg'] = None\n"
+            "import mmseg_lrp.lrp\n"
+            "import mmseg_lrp.plugin\n")
+    res = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert 'ImportError: mmseg_lrp.plugin registers' in res.stderr, (
+        res.stderr[-3000:])
+    assert 'needs mmsegmentation 1.x' in res.stderr
 
 
 def _copy_checkout(dst):
@@ -172,7 +217,7 @@ USER_SCRIPT = textwrap.dedent('''
     # sys.path through a .pth file)
     sys.path = [p for p in sys.path
                 if osp.realpath(p or os.getcwd()) != osp.realpath(root)]
-    import mmseg_lrp
+    import mmseg_lrp.plugin  # registers, serves mmseg_lrp:: bases
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     from mim.utils import get_installed_path

@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_state_dict
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT, gradient_x_input
 from test_lrp_model import batch, build
 from test_voc_configs import toy_overrides

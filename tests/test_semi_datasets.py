@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.datasets import VOC_CLASSES
 from mmseg_lrp.datasets.voc_labels import (collect_image_labels,
                                            read_label_cache,

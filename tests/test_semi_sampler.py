@@ -5,7 +5,7 @@ import itertools
 import pytest
 from mmengine.config import Config
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import SEMI_CONFIG
 from mmseg_lrp.datasets.samplers import semi_supervised_batch_sampler as sbs
 

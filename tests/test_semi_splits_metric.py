@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import tool_cmd, tool_env
 from mmseg_lrp.datasets.splits import class_counts, select_pixel_ids
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.datasets.transforms import (CenterSquareCrop,
                                            IgnoreToBackground,
                                            PackSemiSegInputs,

@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT
 
 TOY_DIR = osp.join(ROOT, 'configs', 'toy_experiment')

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import SEMI_CONFIG, semi_cfg_options, tool_cmd, tool_env
 from mmseg_lrp.visualization import colorize, heatmap_row, present_classes
 

@@ -10,7 +10,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from conftest import ROOT
 
 VOC_CONFIGS = sorted(

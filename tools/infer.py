@@ -32,7 +32,7 @@ from mmengine.config import DictAction
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.apis import inference_model, init_model, list_images
 from mmseg_lrp.datasets.transforms import LoadCheckedImageFromFile
 from mmseg_lrp.visualization import heatmap_row

@@ -213,7 +213,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                  '-r', osp.join('requirements', 'toy.txt')])
     pip(python, ['--no-deps', '-e', '.'])
     # Fail here, not in the first test, if the stack does not import.
-    check = ('import mmseg_lrp, mmseg, mmpretrain, mmcv, mmengine, torch; '
+    check = ('import mmseg_lrp.plugin, mmseg, mmpretrain, mmcv, mmengine, '
+             'torch; '
              'print("torch", torch.__version__, "| mmcv", mmcv.__version__, '
              '"| mmengine", mmengine.__version__, "| mmseg", mmseg.__version__, '
              '"| mmpretrain", mmpretrain.__version__)')

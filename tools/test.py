@@ -2,11 +2,12 @@
 
 Same command line as mmseg's, plus ``--data-root``/``--classes`` (point the
 config at other VOC-layout data, see docs/own_data.md). Differences:
-``import mmseg_lrp`` (registers the plugin's components), checkpoints made
-loadable on torch >= 2.6; the data paths, the number of classes, the
-component names and the checkpoint (built against the config's model: the
-same classes and shapes) are checked before any data is read; ``--out``
-works with a list of evaluators (the LRP configs': IoU + classifier).
+``import mmseg_lrp.plugin`` (registers the plugin's components),
+checkpoints made loadable on torch >= 2.6; the data paths, the number of
+classes, the component names and the checkpoint (built against the config's
+model: the same classes and shapes) are checked before any data is read;
+``--out`` works with a list of evaluators (the LRP configs': IoU +
+classifier).
 """
 import argparse
 import os.path as osp
@@ -14,7 +15,7 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.apis import check_config_checkpoint
 from mmseg_lrp.utils import (add_runner_args, check_data_paths,
                              check_num_classes, close_distributed,

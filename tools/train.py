@@ -2,14 +2,14 @@
 
 Same command line as mmseg's, plus ``--data-root``/``--classes``/
 ``--mask-values`` (train on other VOC-layout data: every dataset and head set
-at once, see docs/own_data.md). Differences: ``import mmseg_lrp`` (registers
-the plugin's components; checkpoints made loadable on torch >= 2.6), and
-data paths, the number of classes and component names are checked up front
-for clear errors. Checkpoints are safe (docs/usage.md, "Checkpoints and work
-dirs"): a work dir holding checkpoints is refused unless ``--resume`` or
-``--overwrite``; ``--resume`` without a usable checkpoint is refused unless
-``--resume-if-present``; a plain ``CheckpointHook`` becomes
-``AtomicCheckpointHook``.
+at once, see docs/own_data.md). Differences: ``import mmseg_lrp.plugin``
+(registers the plugin's components; checkpoints made loadable on
+torch >= 2.6), and data paths, the number of classes and component names are
+checked up front for clear errors. Checkpoints are safe (docs/usage.md,
+"Checkpoints and work dirs"): a work dir holding checkpoints is refused
+unless ``--resume`` or ``--overwrite``; ``--resume`` without a usable
+checkpoint is refused unless ``--resume-if-present``; a plain
+``CheckpointHook`` becomes ``AtomicCheckpointHook``.
 """
 import argparse
 import logging
@@ -17,7 +17,7 @@ import logging
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg.registry import RUNNERS
 from mmseg_lrp.utils import (WorkDirError, add_runner_args, check_data_paths,
                              check_num_classes, check_work_dir,

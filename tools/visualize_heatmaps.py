@@ -20,7 +20,7 @@ import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.apis import init_model
 from mmseg_lrp.visualization import render_dataset_sample, stack_rows
 

@@ -11,7 +11,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/adamw-1e-5_20k.py',
 ]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 model = dict(
     data_preprocessor=dict(size=(256, 256)),
     backbone=dict(

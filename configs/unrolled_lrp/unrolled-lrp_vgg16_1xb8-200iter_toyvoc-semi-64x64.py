@@ -12,7 +12,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py',
 ]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 
 crop_size = (64, 64)
 model = dict(

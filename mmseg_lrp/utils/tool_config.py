@@ -16,8 +16,10 @@ def enable_package_configs() -> None:
 
     mmengine 0.10 resolves ``pkg::`` only for the OpenMMLab packages it lists
     in ``MODULE2PACKAGE``; this adds ``mmseg_lrp`` (package name = module
-    name). ``import mmseg_lrp`` calls it, so any script that imports the
-    package before loading such a config can. The bases' components then
+    name). ``import mmseg_lrp.plugin`` calls it, and so does
+    :func:`load_tool_config`; a script that loads such a config itself
+    imports the plugin first (``mmseg_lrp`` alone loads no OpenMMLab
+    module). The bases' components then
     build under the ``mmseg_lrp`` registry scope, :mod:`mmseg_lrp.registry`.
     """
     from mmengine.config import utils as config_utils
@@ -51,6 +53,7 @@ def load_tool_config(config: str,
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file {config!r} does not exist')
+    enable_package_configs()
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options is not None:

@@ -66,7 +66,7 @@ def _measure(config: str, checkpoint: Optional[str], args: dict) -> dict:
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
 
-    import mmseg_lrp  # noqa: F401 (registers)
+    import mmseg_lrp.plugin  # noqa: F401 (registers)
     from mmseg.registry import MODELS
     from mmseg_lrp.apis import load_checked_checkpoint
     from mmseg_lrp.utils.flops import get_flops

@@ -52,7 +52,7 @@ def build_model(config: str, num_classes: int, device: str):
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
 
-    import mmseg_lrp  # noqa: F401 (registers)
+    import mmseg_lrp.plugin  # noqa: F401 (registers)
     from mmseg.registry import MODELS
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))

@@ -11,7 +11,7 @@ import argparse
 
 from mmengine import Config, DictAction
 
-import mmseg_lrp  # noqa: F401
+import mmseg_lrp.plugin  # noqa: F401
 from mmseg_lrp.utils.flops import get_flops
 
 

@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 try:
-    import mmseg_lrp  # noqa: F401
+    import mmseg_lrp  # noqa: F401 (loads no OpenMMLab module)
 except ImportError:  # not installed: use the source tree
     sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
                                 '..'))

@@ -13,7 +13,7 @@
 # runs; a stage whose input is missing is recorded as skipped:
 #   install        runtime wheels + mmcv 2.1.0 built from source (CPU ops) +
 #                  the repository, then `import mmcv.ops, mmseg, mmpretrain,
-#                  mmseg_lrp`
+#                  mmseg_lrp.plugin`
 #   oracle         LRP-0 heatmaps == gradient x input in float64 on DEVICE
 #                  (lrp_gpu_check.py; needs torch only)
 #   toy_data       the embedded toy VOC (smaller image pool), labels, splits
@@ -222,7 +222,7 @@ from mmcv.ops import nms  # noqa: F401  (compiled ops)
 import mmengine
 import mmpretrain
 import mmseg
-import mmseg_lrp
+import mmseg_lrp.plugin  # registers the components
 import torch
 for m in (torch, mmengine, mmcv, mmseg, mmpretrain, mmseg_lrp):
     print(f'{m.__name__}\t{m.__version__}')
@@ -237,8 +237,9 @@ stage_oracle() {
   # correctness part only. The pytest oracle tests (tests/test_lrp_core.py
   # etc.) build everything on the CPU and take no device, so they are not
   # run here.
-  # PYTHONPATH without the installed stack: mmseg_lrp then imports its
-  # torch-only core, so this stage does not depend on the install stage.
+  # PYTHONPATH without the installed stack: mmseg_lrp and its LRP core
+  # import no OpenMMLab module, so this stage does not depend on the install
+  # stage.
   local k=()
   [ "$QUICK" = 1 ] && k=(--num-classes 3)
   PYTHONPATH=$REPO logged "$WORK/oracle.log" "$PYTHON" \

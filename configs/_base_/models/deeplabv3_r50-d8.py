@@ -6,7 +6,7 @@
 # classifier of this comparison shares. BN instead of SyncBN (use
 # sync_bn='torch' for multi-GPU).
 _base_ = ['mmseg::_base_/models/deeplabv3_r50-d8.py']
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     pretrained=None,

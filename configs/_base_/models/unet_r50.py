@@ -3,7 +3,7 @@
 # backbone.*) as the unrolled-LRP R-50 and its stage-1 classifier, and a UNet
 # decoder (UNetHead) with skips from the four stages (1/4..1/32) and two more
 # upsampling stages back to the input resolution.
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',

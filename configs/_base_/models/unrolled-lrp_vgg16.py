@@ -1,6 +1,6 @@
 # Unrolled-LRP segmentor on mmpretrain's VGG16 (no BN). ImageNet weights:
 # backbone.init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],

@@ -22,7 +22,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../../_base_/schedules/adamw-1e-5_20k.py',
 ]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 # torchvision's ImageNet ResNet-50, the file the original loads (its encoder
 # then takes the stage-1 classifier's weights, see above)
 r50_imagenet = 'https://download.pytorch.org/models/resnet50-19c8e357.pth'

@@ -11,7 +11,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../../_base_/schedules/adamw-1e-5_157k_paper-compat.py',
 ]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='MultiLabelClsMetric'),

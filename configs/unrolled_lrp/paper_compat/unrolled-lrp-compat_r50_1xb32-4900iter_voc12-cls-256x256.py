@@ -10,7 +10,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../../_base_/schedules/adamw-1e-5_4900iter_paper-compat-cls.py',
 ]
-custom_imports = dict(imports=['mmseg_lrp'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmseg_lrp.plugin'], allow_failed_imports=False)
 model = dict(
     decode_head=dict(
         tie=True,
