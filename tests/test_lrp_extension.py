@@ -14,25 +14,24 @@ import torch
 import torch.nn as nn
 
 from conftest import ROOT, gradient_x_input
-from mmseg_lrp.lrp import (CLASSIFIER, LayerRecord, LRPPropagator, Rule,
-                           RuleMap, TapeRecorder, check_encoder,
-                           register_layer, register_rule, rules,
-                           unsupported_layers)
-from mmseg_lrp.lrp import functional as F_
+from mmseg_lrp.lrp import (CLASSIFIER, Family, LayerRecord, LinearRule,
+                           LRPPropagator, ResidualBlock, RuleMap,
+                           TapeRecorder, check_encoder, op_record,
+                           register_family, register_rule, rule_targets,
+                           rules, unregister_family, unsupported_layers)
+from mmseg_lrp.lrp.rules import qualname
 
 
 @pytest.fixture
 def registry():
-    """Restore the rule and layer registries after the test."""
-    saved = (dict(rules.RULES), dict(rules.LAYER_RULES),
-             {k: v.layer_types for k, v in rules.RULES.items()})
+    """Forget the rules and families a test registers."""
+    from mmseg_lrp.lrp.archs import FAMILIES
+    saved = dict(rules.RULES), dict(FAMILIES)
     yield
     rules.RULES.clear()
     rules.RULES.update(saved[0])
-    rules.LAYER_RULES.clear()
-    rules.LAYER_RULES.update(saved[1])
-    for k, types in saved[2].items():
-        rules.RULES[k].layer_types = types
+    for name in set(FAMILIES) - set(saved[1]):
+        unregister_family(name)
 
 
 def net(act=nn.ReLU, bias=True):
@@ -61,22 +60,20 @@ def grad_x_input(enc, pool, fc, x):
 
 
 def register_toy_gamma():
-    """The docs' worked example (docs/model.md): LRP-gamma for conv."""
+    """The docs' worked example (docs/model.md): LRP-gamma for conv and
+    linear layers, as the template's modified forward."""
 
-    @register_rule('toy_gamma', supports=(nn.Conv2d, ))
-    class Gamma(Rule):
+    @register_rule('toy_gamma')
+    class Gamma(LinearRule):
+        exact = False  # z is the modified forward's: the bias takes none
 
         def __init__(self, gamma: float = 0.25) -> None:
             if gamma < 0:
                 raise ValueError(f'gamma must be >= 0, got {gamma}')
             self.gamma = gamma
 
-        def __call__(self, rec, R, ctx):
-            w = ctx.weight(rec)
-            w = w + self.gamma * w.clamp(min=0)
-            a = ctx.select(rec.input)
-            z = F_.conv(rec.module, a, w)  # the bias takes no relevance
-            return F_.conv_epsilon(rec.module, w, a, z, R, ctx.epsilon)
+        def terms(self, a, w):
+            return [(a, w + self.gamma * w.clamp(min=0))]
 
     return Gamma
 
@@ -97,17 +94,123 @@ def test_a_registered_toy_rule_is_used_by_name(registry):
         LRPPropagator(1e-9, [dict(layers='*', type='toy_gamma', gamma=-1)])
 
 
-def test_a_new_layer_type_is_one_registration(registry):
+def test_a_new_layer_type_is_one_family_entry(registry):
     enc, pool, fc = net(act=lambda: nn.LeakyReLU(0.1))
     assert ('1', 'LeakyReLU') in unsupported_layers(enc)
     with pytest.raises(ValueError, match='no LRP rule.*LeakyReLU'):
         check_encoder(enc)
-    register_layer(nn.LeakyReLU, 'pass')
+    register_family(Family('leaky', layers=((nn.LeakyReLU, 'pass'), )))
     assert unsupported_layers(enc) == []
     check_encoder(enc)
     x = torch.randn(2, 3, 16, 16, dtype=torch.float64)
     H, _ = heatmaps(enc, pool, fc, x)
     torch.testing.assert_close(H, grad_x_input(enc, pool, fc, x))
+
+
+# -- a new architecture family, registered from outside the package ---------
+class MixBlock(nn.Module):
+    """``relu(x + conv2(leaky(conv1(x))))``: a residual block."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.act = nn.LeakyReLU(0.2)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(x + self.conv2(self.act(self.conv1(x))))
+
+
+class MixNet(nn.Module):
+    """A stem, functional glue (the channels and their mirror image
+    stacked: ``cat([x, flip(x)])``), two residual blocks."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.blocks = nn.Sequential(MixBlock(8), MixBlock(8))
+
+    def forward(self, x):
+        x = self.stem(x)
+        return self.blocks(torch.cat([x, x.flip(1)], 1))
+
+
+class MixNetAdapter:
+    """The family's one piece of architecture knowledge beyond the block:
+    the glue between ``stem`` and ``blocks`` as an operation record."""
+
+    @staticmethod
+    def fn(t):
+        return torch.cat([t, t.flip(-3)], -3)
+
+    def hooks(self, module):
+        return []
+
+    def ops(self, module, name):
+        return [('mix', module, True)]
+
+    def build(self, module, name, records, inputs, output):
+        i = next(i for i, r in enumerate(records) if r.module is module.stem)
+        glue = op_record(module, records[i].output, records[i + 1].input,
+                         'mix', self.fn, 'epsilon')
+        return records[:i + 1] + [glue] + records[i + 1:]
+
+
+def mix_family():
+    return Family(
+        'mixnet',
+        encoders={qualname(MixNet): None},
+        blocks={qualname(MixNet): MixNetAdapter(),
+                qualname(MixBlock): ResidualBlock(lambda b: b.conv2,
+                                                  lambda b: None)},
+        layers=((nn.LeakyReLU, 'pass'), ))
+
+
+def test_a_new_family_is_one_registration(registry):
+    torch.manual_seed(0)
+    enc = MixNet().double()
+    pool, fc = nn.AdaptiveAvgPool2d(1), nn.Linear(8, 4).double()
+    with pytest.raises(ValueError, match='unsupported backbone.*MixNet'):
+        check_encoder(enc)
+    register_family(mix_family())
+    check_encoder(enc)
+    x = torch.randn(2, 3, 10, 12, dtype=torch.float64)
+    H, _ = heatmaps(enc, pool, fc, x)
+    G = grad_x_input(enc, pool, fc, x)
+    assert G.abs().max() > 1e-3
+    torch.testing.assert_close(H, G, rtol=1e-10, atol=1e-10)
+    # its operation is a rule target; a rule that cannot decode it is
+    # refused when the rule map is checked, one that can is used
+    targets = rule_targets(enc)
+    RuleMap([dict(layers='mix', type='epsilon', epsilon=1e-3)]).check(
+        targets)
+    with pytest.raises(ValueError, match=r"'zplus' cannot decode.*mix "
+                       r'\(MixNet\).*rules that can: .*epsilon'):
+        RuleMap([dict(layers='mix', type='zplus')]).check(targets)
+    with pytest.raises(ValueError, match="matches no layer.*blocks.0.conv1"):
+        RuleMap([dict(layers='blocks.0.conv9', type='zplus')]).check(
+            targets)
+    H2, _ = heatmaps(enc, pool, fc, x,
+                     [dict(layers='mix', type='epsilon', epsilon=1.)])
+    assert (H2 - H).abs().max() > 1e-6 * H.abs().max()
+    with pytest.raises(KeyError, match='mixnet'):
+        register_family(mix_family())  # a second family of that name
+
+
+def test_families_and_layer_maps_are_values(registry):
+    """A rule map takes the layer map it is given; registering a family
+    later does not change rule maps built before."""
+    leaky = nn.LeakyReLU()
+    t = torch.zeros(1, 2)
+    rec = LayerRecord(leaky, t, t, 'x')
+    before = RuleMap()
+    register_family(Family('leaky', layers=((nn.LeakyReLU, 'pass'), )))
+    with pytest.raises(NotImplementedError, match='no LRP rule for x'):
+        before.rule_for(rec)
+    assert type(RuleMap().rule_for(rec)).__name__ == 'Pass'
+    assert type(RuleMap(layer_map=((nn.LeakyReLU, 'gate'), )).rule_for(
+        rec)).__name__ == 'Gate'
 
 
 def test_rule_map_names_then_types():

@@ -162,6 +162,45 @@ def conv_transpose(s: Tensor, weight: Tensor, module,
     return _unfold(c, s.shape[0])
 
 
+def probe_adjoint(fn: Callable[[Tensor], Tensor], s: Tensor,
+                  in_shape: torch.Size) -> Tensor:
+    """``J^T s`` of a linear map ``fn`` (any layer's linear part, e.g. a
+    modified forward), from autograd: the vector-Jacobian product at a zero
+    probe (a linear map's Jacobian does not depend on where it is taken).
+
+    Args:
+        fn: Takes ``(K, *in_shape)`` and returns ``(K, *out_shape)``; the
+            leading class dim must pass through (broadcasting ops, or fold
+            it into the batch with :func:`folded`).
+        s: ``(K, *out_shape)``.
+        in_shape: Shape of the layer input ``(n, ...)``.
+
+    Returns:
+        ``(K, *in_shape)``, differentiable w.r.t. ``s`` and whatever ``fn``
+        uses (the tied weights), so the decoder stays trainable.
+    """
+    with torch.enable_grad():
+        probe = torch.zeros((s.shape[0], ) + tuple(in_shape), dtype=s.dtype,
+                            device=s.device, requires_grad=True)
+        out = fn(probe)
+        if out.shape != s.shape:
+            raise RuntimeError(f'linear map gives {tuple(out.shape)}, '
+                               f'relevance is {tuple(s.shape)}')
+        (c, ) = torch.autograd.grad(out, probe, s, create_graph=torch.
+                                    is_grad_enabled() or s.requires_grad)
+    return c
+
+
+def folded(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """``fn`` for layers that take exactly ``(N, ...)`` (convolutions):
+    the class dim is folded into the batch and back."""
+
+    def run(t: Tensor) -> Tensor:
+        return _unfold(fn(_fold(t)), t.shape[0])
+
+    return run
+
+
 def epsilon(module, weight: Tensor, a: Tensor, z: Tensor,
             R: Union[Tensor, Scaled], eps: float,
             stabilizer: str = 'sign') -> Scaled:

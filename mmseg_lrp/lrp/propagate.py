@@ -2,8 +2,10 @@
 
 :class:`LRPPropagator` turns the tape of one forward call (encoder, then the
 classifier recorded on the same tape) into one heatmap per class. Relevance
-starts as ``z_k e_k`` at the tape's output (the logits) and each record's
-rule (chosen by a :class:`~.rules.RuleMap`) takes it one layer down.
+starts as ``z_k e_k`` at the tape's output (the logits) and each layer
+record's rule (chosen by a :class:`~.rule_map.RuleMap`) takes it one layer
+down; residual sums are split in proportion to their summands and both
+branches walked here (rules are leaf-only).
 Classes are folded into a leading dimension of the relevance (one pass for
 all of them); a memory-bounded mode decodes class chunks under activation
 checkpointing (exact, one backward); ``select`` restricts decoding to some
@@ -16,9 +18,11 @@ import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from . import functional as F_
 from .functional import STABILIZERS, Scaled, Select, dense
 from .records import CLASSIFIER, Record, ResidualRecord, Tape
-from .rules import RuleContext, RuleMap
+from .rule_map import LayerMap, RuleMap
+from .rules import RuleContext
 
 
 def select_rows(index: Optional[Tensor] = None,
@@ -85,13 +89,16 @@ class LRPPropagator:
             Rules given their own ``epsilon`` use ``'sign'``.
         prefix: Config key prefix of ``epsilon`` and ``stabilizer`` in
             messages, e.g. ``'model.decode_head.'``.
+        layer_map: Default rule of each layer type (default: the registered
+            families' map, :func:`~.archs.layer_map`).
     """
 
     def __init__(self, epsilon: float = 1e-8,
                  rules: Sequence[dict] = (),
                  where: str = 'rules',
                  stabilizer: str = 'cutoff',
-                 prefix: str = '') -> None:
+                 prefix: str = '',
+                 layer_map: Optional[LayerMap] = None) -> None:
         if not (isinstance(epsilon, numbers.Real) and epsilon > 0):
             raise ValueError(f'{prefix}epsilon must be > 0, got {epsilon!r}')
         if stabilizer not in STABILIZERS:
@@ -99,13 +106,13 @@ class LRPPropagator:
                              f'{STABILIZERS}, got {stabilizer!r}')
         self.epsilon = float(epsilon)
         self.stabilizer = stabilizer
-        self.rule_map = RuleMap(rules, where)
+        self.rule_map = RuleMap(rules, where, layer_map)
 
     def context(self, select: Optional[Select] = None,
                 weights: Optional[Mapping[str, Tensor]] = None,
                 lazy: bool = False) -> RuleContext:
         return RuleContext(self.epsilon, select or select_rows(), weights,
-                           self, self.stabilizer, lazy)
+                           self.stabilizer, lazy)
 
     # -- tape walk -----------------------------------------------------------
     def backward(self, tape: Sequence[Record], R: Union[Tensor, Scaled],
@@ -136,18 +143,20 @@ class LRPPropagator:
                     ) -> Tensor:
         return dense(self.step(rec, R, ctx))
 
-    def step(self, rec: Record, R: Tensor, ctx: RuleContext) -> Tensor:
-        """Apply the rule of one record.
+    def step(self, rec: Record, R: Union[Tensor, Scaled], ctx: RuleContext
+             ) -> Union[Tensor, Scaled]:
+        """Take ``R`` through one record: a layer's rule, or a residual sum.
 
         A functional flatten between recorded layers (e.g. before a linear
         classifier) is undone first: ``R`` takes the shape of the record's
         output. Any other mismatch is an error (an unrecorded operation).
         """
         out = rec.output
-        rule = self.rule_map.rule_for(rec)
+        residual = isinstance(rec, ResidualRecord)
+        rule = None if residual else self.rule_map.rule_for(rec)
         shape = (R.R if isinstance(R, Scaled) else R).shape
         reshape = isinstance(out, Tensor) and shape[2:] != out.shape[1:]
-        if reshape or not rule.lazy:
+        if reshape or not (residual or rule.lazy):
             R = dense(R)
         if reshape:
             flat = R.dim() == 3 or out.dim() == 2
@@ -158,7 +167,20 @@ class LRPPropagator:
                     f'is {tuple(out.shape[1:])}: an operation between '
                     'recorded layers has no LRP rule')
             R = R.reshape(R.shape[:2] + out.shape[1:])
-        return rule(rec, R, ctx)
+        return self.residual(rec, R, ctx) if residual else rule(rec, R, ctx)
+
+    def residual(self, rec: ResidualRecord, R: Union[Tensor, Scaled],
+                 ctx: RuleContext) -> Tensor:
+        """A residual sum: through the layers after the addition, then split
+        in proportion to the two summands, ``R_m = m / (m + s) R``, and down
+        both branches."""
+        R = self.backward(rec.post, R, ctx)
+        m, s = ctx.select(rec.main_out), ctx.select(rec.shortcut_out)
+        # class-independent factors, left pending
+        inv = F_.reciprocal(m + s, ctx.epsilon, ctx.stabilizer)
+        return (dense(self.backward(rec.main, F_.scaled(R, m * inv), ctx)) +
+                dense(self.backward(rec.shortcut, F_.scaled(R, s * inv),
+                                    ctx)))
 
     # -- from classifier logits to heatmaps ----------------------------------
     def start(self, tape: Tape, classes: Tensor, ctx: RuleContext) -> Tensor:

@@ -9,7 +9,7 @@ the same tape after the encoder, under names that start with
 ``z_k e_k`` and walks one list.
 """
 from dataclasses import dataclass
-from typing import Iterator, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 import torch.nn as nn
 from torch import Tensor
@@ -30,11 +30,20 @@ class LayerRecord:
         output: The layer's output tensor (for conv/linear: the
             pre-activation ``z`` with bias).
         name: Qualified module name, for error messages and rule choice.
+        fn: For an operation that is not a module's own forward (the
+            functional glue an architecture adapter records, e.g. a ViT's
+            class token and position embedding): the operation's linear part,
+            ``t -> fn(t)`` for ``t`` with a leading class dim; ``module`` is
+            then the module whose forward ran it.
+        rule: Default rule name of such an operation (else the layer map's
+            rule for ``module``'s type).
     """
     module: nn.Module
     input: Tensor
     output: Tensor
     name: str = ''
+    fn: Optional[Callable[[Tensor], Tensor]] = None
+    rule: Optional[str] = None
 
 
 @dataclass
@@ -49,6 +58,8 @@ class ResidualRecord:
         main_out: Output of the residual branch ``m``.
         shortcut_out: Output of the shortcut branch ``s`` (``x`` if identity).
         name: Qualified module name.
+        out: The sum's output tensor where ``post`` is empty and the adapter
+            knows it (a transformer layer's residual stream).
     """
     module: nn.Module
     main: 'Tape'
@@ -57,11 +68,17 @@ class ResidualRecord:
     main_out: Tensor
     shortcut_out: Tensor
     name: str = ''
+    out: Optional[Tensor] = None
+
+    @property
+    def input(self) -> Optional[Tensor]:
+        """The block's input (that of its residual branch)."""
+        return self.main.input()
 
     @property
     def output(self) -> Optional[Tensor]:
-        """The block's output, if its last operation was recorded."""
-        return self.post.output() if self.post else None
+        """The block's output, if known."""
+        return self.post.output() if self.post else self.out
 
 
 Record = Union[LayerRecord, ResidualRecord]
@@ -76,6 +93,10 @@ class Tape(list):
         classifier); returns ``output`` for chaining."""
         self.append(LayerRecord(module, input, output, name))
         return output
+
+    def input(self) -> Optional[Tensor]:
+        """The input of the first record (None if it is not known)."""
+        return self[0].input if self else None
 
     def output(self) -> Optional[Tensor]:
         """The output of the last record (None if it is not known)."""

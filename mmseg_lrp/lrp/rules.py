@@ -1,33 +1,40 @@
-"""LRP rules as objects, and the map that says which applies where.
+"""LRP rules as objects: one call shape, one template for linear layers.
 
 Every rule has one call shape, ``rule(record, R, ctx) -> R_in``: the record
 of one layer (its module, input and output), the relevance ``R`` at its
 output with the classes in front ``(K, n, ...)``, and a
-:class:`RuleContext` (stabilizer, sample selection, decoder weights, and the
-propagator for rules that walk sub-tapes). Rules are registered by name
-(configs name them as dicts, ``dict(type='alpha_beta', alpha=2., beta=1.)``)
-and the layer types they handle; :data:`LAYER_RULES` is the default rule of
-each supported layer type, which is also what the tape recorder records.
+:class:`RuleContext` (stabilizer, sample selection, decoder weights). Rules
+are leaf-only: residual blocks are walked by the propagator. Rules are
+registered by name (configs name them as dicts, ``dict(type='alpha_beta',
+alpha=2., beta=1.)``); *which* layers a rule decodes by default is a value,
+the layer map (:mod:`.rule_map`), not state of the rule classes.
 
-Adding a rule is one class plus its ``@register_rule``; adding a layer type
-is one :func:`register_layer` call (plus a class if no rule fits). See
-``docs/model.md`` for a worked example.
+Most rules are instances of one template, :class:`LinearRule` (zennit's
+way): for a layer whose (modified) forward is linear in its input,
+``R_in = sum_t a_t * J_t^T (R / z)``, where the rule only says which
+``(input, weight)`` terms make up its modified forward (:meth:`terms`) and,
+for a new kind of layer, what that forward is (:meth:`forward`); the
+template selects the decoded samples, resolves the tied or untied weight,
+applies the stabilizer, and takes the adjoint ``J^T`` from autograd (a
+hand-written transposed convolution / matmul only for ``nn.Conv2d`` and
+``nn.Linear``, where it is measurably faster). See ``docs/model.md``.
 """
-import difflib
-import fnmatch
 from dataclasses import dataclass
 from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
                     Type, Union)
 
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.conv import _ConvNd
 
 from . import functional as F_
-from .records import CLASSIFIER, LayerRecord, Record
+from .records import CLASSIFIER, LayerRecord
 
 # A layer type: a class, or its qualified name (``'pkg.module.Class'``) so
-# that types of optional libraries are registered without importing them.
+# that types of optional libraries are named without importing them.
 LayerType = Union[type, str]
 
 
@@ -40,7 +47,6 @@ class RuleContext:
         select: Picks the decoded samples (and dtype) from full-batch
             tensors.
         weights: Untied decoder weights by layer name (None: tied).
-        propagator: Walks sub-tapes (residual branches) with the same map.
         stabilizer: How divisions by activations are guarded
             (:func:`functional.divide`).
         lazy: Whether rules with ``lazy = True`` may return
@@ -50,7 +56,6 @@ class RuleContext:
     epsilon: float
     select: F_.Select
     weights: Optional[Mapping[str, Tensor]] = None
-    propagator: Optional['object'] = None
     stabilizer: str = 'cutoff'
     lazy: bool = False
 
@@ -67,42 +72,45 @@ class RuleContext:
         Raises:
             KeyError: Untied weights are given but none for this layer.
         """
-        w = getattr(rec.module, 'weight', None)
-        if self.weights is None or w is None:
-            return w
+        w = getattr(rec.module, 'weight', None) if rec.fn is None else None
+        if self.weights is None or not isinstance(w, Tensor):
+            return w if isinstance(w, Tensor) else None
         if rec.name not in self.weights:
             if rec.name.startswith(CLASSIFIER):
                 return w
             raise KeyError(f'no untied decoder weight for {rec.name}')
         return self.weights[rec.name]
 
-    def backward(self, tape: Sequence[Record], R: Tensor,
-                 lazy: bool = False) -> Tensor:
-        """Relevance at the input of ``tape``; with ``lazy``, possibly as
-        :class:`~.functional.Scaled`."""
-        R = self.propagator.backward(tape, R, self)
-        return R if lazy else F_.dense(R)
+    def divide(self, R, z: Tensor) -> Tensor:
+        """``R / z`` with the context's stabilizer, as one tensor (``R``
+        may be :class:`~.functional.Scaled`: its factor and ``1 / z`` are
+        multiplied first)."""
+        return F_.dense(F_.scaled(R, F_.reciprocal(z, self.epsilon,
+                                                   self.stabilizer)))
 
 
 class Rule:
     """Base class: ``rule(record, R, ctx)`` returns the relevance at the
     record's input, ``(K, n, *input.shape[1:])``.
 
-    Subclasses set ``name`` and ``layer_types`` through
-    :func:`register_rule`, and check their parameters in ``__init__``. A
-    rule with ``lazy = True`` takes and may return the relevance as
-    :class:`~.functional.Scaled` (a class-independent factor not yet
-    multiplied in); the others get and return plain tensors.
+    Subclasses list the layer types they can decode in ``layer_types``
+    (the layer map may assign them to further types), and check their
+    parameters in ``__init__``. A rule with ``lazy = True`` takes and may
+    return the relevance as :class:`~.functional.Scaled` (a
+    class-independent factor not yet multiplied in); the others get and
+    return plain tensors.
     """
     name: str = ''
     layer_types: Tuple[LayerType, ...] = ()
+    ops: bool = False  # whether it decodes recorded operations (rec.fn)
     lazy: bool = False
 
     def supports(self, module: nn.Module) -> bool:
-        """Whether this rule can decode ``module``."""
-        return any(_is_a(module, t) for t in self.layer_types)
+        """Whether this rule can decode ``module`` (by its own types)."""
+        return any(is_a(module, t) for t in self.layer_types)
 
-    def __call__(self, rec: Record, R: Tensor, ctx: RuleContext) -> Tensor:
+    def __call__(self, rec: LayerRecord, R: Tensor,
+                 ctx: RuleContext) -> Tensor:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -111,84 +119,40 @@ class Rule:
 
 
 RULES: Dict[str, Type[Rule]] = {}
-LAYER_RULES: Dict[LayerType, str] = {}
 
 
 def qualname(cls: type) -> str:
-    """``'pkg.module.Class'``: how optional libraries' types are registered.
-    """
+    """``'pkg.module.Class'``: how optional libraries' types are named."""
     return f'{cls.__module__}.{cls.__qualname__}'
 
 
-def _is_a(module: nn.Module, t: LayerType) -> bool:
+def is_a(module: nn.Module, t: LayerType) -> bool:
+    """``isinstance`` for a class or a qualified class name."""
     if isinstance(t, str):
         return any(qualname(c) == t for c in type(module).__mro__)
     return isinstance(module, t)
 
 
-def register_rule(name: str,
-                  default_for: Sequence[LayerType] = (),
-                  supports: Sequence[LayerType] = ()) -> Callable:
-    """Class decorator: register a rule under ``name``.
-
-    Args:
-        name: The ``type`` that configs use.
-        default_for: Layer types this rule decodes unless a name rule says
-            otherwise (see :func:`register_layer`).
-        supports: Further layer types the rule may be assigned to by name.
-    """
+def register_rule(name: str) -> Callable:
+    """Class decorator: register a rule under ``name``, the ``type`` that
+    configs use."""
 
     def deco(cls: Type[Rule]) -> Type[Rule]:
         if name in RULES and RULES[name] is not cls:
             raise KeyError(f'an LRP rule named {name!r} exists: '
                            f'{RULES[name].__name__}')
         cls.name = name
-        cls.layer_types = tuple(cls.layer_types) + tuple(
-            t for t in (*supports, *default_for) if t not in cls.layer_types)
         RULES[name] = cls
-        for t in default_for:
-            register_layer(t, name)
         return cls
 
     return deco
 
 
-def register_layer(layer_type: LayerType, rule: str) -> None:
-    """Make ``rule`` the default of ``layer_type`` (and let it handle it).
-
-    Args:
-        layer_type: A module class or its qualified name; subclasses match.
-        rule: A registered rule name.
-    """
-    if rule not in RULES:
-        raise KeyError(f'unknown LRP rule {rule!r}; registered: '
-                       f'{", ".join(sorted(RULES))}')
-    cls = RULES[rule]
-    if layer_type not in cls.layer_types:
-        cls.layer_types = cls.layer_types + (layer_type, )
-    LAYER_RULES[layer_type] = rule
-
-
-def default_rule_name(module: nn.Module) -> Optional[str]:
-    """The registered default rule of a layer, or None (no rule).
-
-    Exact types and names are looked up first, then base classes in
-    registration order.
-    """
-    for key in (type(module), qualname(type(module))):
-        if key in LAYER_RULES:
-            return LAYER_RULES[key]
-    for t, rule in LAYER_RULES.items():
-        if _is_a(module, t):
-            return rule
-    return None
-
-
-def build_rule(cfg: Union[dict, Rule], where: str = 'rule') -> Rule:
-    """A rule from a config dict ``dict(type=name, **params)``."""
+def build_rule(cfg: Union[str, dict, Rule], where: str = 'rule') -> Rule:
+    """A rule from a name or a config dict ``dict(type=name, **params)``."""
     if isinstance(cfg, Rule):
         return cfg
-    cfg = dict(cfg)
+    cfg = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
     name = cfg.pop('type', None)
     if name not in RULES:
         raise ValueError(f'{where}: unknown LRP rule type {name!r}; '
@@ -199,11 +163,84 @@ def build_rule(cfg: Union[dict, Rule], where: str = 'rule') -> Rule:
         raise ValueError(f'{where} (type={name!r}): {e}') from None
 
 
+# -- the template ------------------------------------------------------------
+Term = Tuple[Tensor, Optional[Tensor]]
+
+
+class LinearRule(Rule):
+    """Template of the rules for layers whose (modified) forward is linear
+    in the input: ``R_in = sum_t a_t * J(w_t)^T (R / z)``.
+
+    A rule says which ``(input, weight)`` terms make up its modified forward
+    (:meth:`terms`; default one term, the layer itself: LRP-0 / epsilon);
+    ``z`` is the recorded output (bias included) when the terms are the
+    layer itself, else the sum of the terms' forwards (the bias takes no
+    relevance). A new kind of layer overrides :meth:`forward`, its linear
+    part; the adjoint comes from autograd.
+    """
+    layer_types = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+    ops = True
+    lazy = True
+    exact = True  # terms are the layer itself: divide by the recorded z
+
+    def terms(self, a: Tensor, w: Optional[Tensor]) -> Sequence[Term]:
+        """The modified forward's ``(input, weight)`` terms."""
+        return ((a, w), )
+
+    def forward(self, rec: LayerRecord, ctx: RuleContext, t: Tensor,
+                w: Optional[Tensor]) -> Tensor:
+        """The layer's linear part (no bias) on ``t`` ``(K, n, ...)``."""
+        m = rec.module
+        if rec.fn is not None:
+            return rec.fn(t)
+        if isinstance(m, nn.Linear):
+            return F.linear(t, w)
+        if isinstance(m, nn.Conv2d):
+            return F_.folded(lambda u: F_.conv(m, u, w))(t)
+        if isinstance(m, _ConvNd) and not m.transposed:
+            return F_.folded(lambda u: m._conv_forward(u, w, None))(t)
+        raise NotImplementedError(
+            f'{type(self).__name__} has no linear part for {rec.name} '
+            f'({type(m).__name__}): override forward()')
+
+    def adjoint(self, rec: LayerRecord, ctx: RuleContext, s: Tensor,
+                w: Optional[Tensor], in_shape: torch.Size) -> Tensor:
+        """``J^T s``: hand-written for conv2d / linear, else autograd."""
+        m = rec.module
+        if rec.fn is None and type(self).forward is LinearRule.forward:
+            if isinstance(m, nn.Linear):
+                return torch.matmul(s, w)
+            if isinstance(m, nn.Conv2d):
+                return F_.conv_transpose(s, w, m, in_shape)
+        return F_.probe_adjoint(lambda t: self.forward(rec, ctx, t, w), s,
+                                in_shape)
+
+    def relevance(self, rec: LayerRecord, R, ctx: RuleContext,
+                  terms: Sequence[Term], z: Tensor):
+        s = ctx.divide(R, z)
+        out = None
+        for a, w in terms:
+            c = self.adjoint(rec, ctx, s, w, a.shape)
+            out = F_.Scaled(c, a) if out is None else F_.dense(out) + a * c
+        return out
+
+    def __call__(self, rec, R, ctx):
+        a = ctx.select(rec.input)
+        terms = self.terms(a, ctx.weight(rec))
+        if self.exact:
+            z = ctx.select(rec.output)
+        else:
+            z = sum(self.forward(rec, ctx, x[None], w)[0] for x, w in terms)
+        return ctx.out(self.relevance(rec, R, ctx, terms, z))
+
+
 # -- the rules ---------------------------------------------------------------
-@register_rule('epsilon', default_for=(nn.Conv2d, nn.Linear))
-class Epsilon(Rule):
+@register_rule('epsilon')
+class Epsilon(LinearRule):
     """LRP-epsilon: ``R_in = a * W^T (R / (z + eps))``; with the default
     tiny stabilizer this is LRP-0 (gradient x input for ReLU networks).
+    Conv (1-3 d), linear layers (on tokens too) and recorded linear
+    operations.
 
     Args:
         epsilon: Stabilizer, added as ``eps * sign(z)`` (LRP-epsilon).
@@ -219,22 +256,21 @@ class Epsilon(Rule):
         self.epsilon = epsilon
         self.detach_bias = bool(detach_bias)
 
-    lazy = True
-
     def __call__(self, rec, R, ctx):
-        eps = self.epsilon or ctx.epsilon
-        how = 'sign' if self.epsilon else ctx.stabilizer
+        if self.epsilon:
+            ctx = RuleContext(self.epsilon, ctx.select, ctx.weights, 'sign',
+                              ctx.lazy)
         a, z = ctx.select(rec.input), ctx.select(rec.output)
-        b = getattr(rec.module, 'bias', None)
+        b = getattr(rec.module, 'bias', None) if rec.fn is None else None
         if self.detach_bias and b is not None:
             b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
             z = z - b + b.detach()
-        return ctx.out(
-            F_.epsilon(rec.module, ctx.weight(rec), a, z, R, eps, how))
+        return ctx.out(self.relevance(rec, R, ctx,
+                                      self.terms(a, ctx.weight(rec)), z))
 
 
-@register_rule('alpha_beta', supports=(nn.Conv2d, ))
-class AlphaBeta(Rule):
+@register_rule('alpha_beta')
+class AlphaBeta(LinearRule):
     """LRP-alpha-beta: positive contributions get ``alpha * R``, negative
     ones ``-beta * R``; the bias takes no relevance.
 
@@ -242,6 +278,8 @@ class AlphaBeta(Rule):
         alpha: Weight of the positive part (``alpha - beta = 1``).
         beta: Weight of the negative part (``>= 0``).
     """
+    exact = False
+    ops = False
 
     def __init__(self, alpha: float = 1., beta: float = 0.) -> None:
         if abs(alpha - beta - 1) > 1e-9 or beta < 0:
@@ -249,13 +287,32 @@ class AlphaBeta(Rule):
                              f'alpha={alpha}, beta={beta}')
         self.alpha, self.beta = float(alpha), float(beta)
 
+    @staticmethod
+    def signed_terms(a: Tensor, w: Tensor, positive: bool) -> List[Term]:
+        wp, wn = w.clamp(min=0), w.clamp(max=0)
+        if positive:
+            out = [(a.clamp(min=0), wp), (a.clamp(max=0), wn)]
+        else:
+            out = [(a.clamp(min=0), wn), (a.clamp(max=0), wp)]
+        # After a ReLU the input has no negative part: that term is exactly
+        # zero (values and gradients) and is not computed.
+        return out if bool((a < 0).any()) else out[:1]
+
     def __call__(self, rec, R, ctx):
-        return F_.conv_alpha_beta(rec.module, ctx.weight(rec),
-                                  ctx.select(rec.input), R, self.alpha,
-                                  self.beta, ctx.epsilon, ctx.stabilizer)
+        a, w = ctx.select(rec.input), ctx.weight(rec)
+        R = F_.dense(R)
+        out = 0
+        for sign, factor in ((True, self.alpha), (False, -self.beta)):
+            if factor:
+                terms = self.signed_terms(a, w, sign)
+                z = sum(self.forward(rec, ctx, x[None], v)[0]
+                        for x, v in terms)
+                out = out + factor * F_.dense(
+                    self.relevance(rec, R, ctx, terms, z))
+        return out
 
 
-@register_rule('zplus', supports=(nn.Conv2d, ))
+@register_rule('zplus')
 class ZPlus(AlphaBeta):
     """z+ (alpha=1, beta=0): only positive contributions."""
 
@@ -263,7 +320,51 @@ class ZPlus(AlphaBeta):
         super().__init__(1., 0.)
 
 
-@register_rule('batch_norm', default_for=(_BatchNorm, ))
+@register_rule('layer_norm')
+class LayerNormRule(LinearRule):
+    """LayerNorm with its normalisation ``1 / sigma`` treated as constant
+    (Ali et al., ICML 2022): the layer is then linear (centring, scaling by
+    ``gamma / sigma``) and decoded as LRP-0 / epsilon."""
+    layer_types = (nn.LayerNorm, )
+    ops = False
+
+    def forward(self, rec, ctx, t, w):
+        m = rec.module
+        dims = tuple(range(-len(m.normalized_shape), 0))
+        x = ctx.select(rec.input)
+        inv = torch.rsqrt(x.var(dims, unbiased=False, keepdim=True) +
+                          m.eps).detach()
+        y = (t - t.mean(dims, keepdim=True)) * inv
+        return y * w if w is not None else y
+
+
+@register_rule('attention')
+class Attention(LinearRule):
+    """Multi-head attention's core ``softmax(q k^T / sqrt(d)) v`` with the
+    attention probabilities treated as constant (Ali et al., ICML 2022): a
+    linear map of the values; queries and keys get no relevance. The record
+    is the core alone: input ``qkv`` ``(n, L, 3C)``, output the heads'
+    merged output ``(n, L, C)`` (the architecture adapter records it)."""
+    layer_types = ('mmpretrain.models.utils.attention.MultiheadAttention', )
+    ops = False
+
+    @staticmethod
+    def probs(m: nn.Module, qkv: Tensor) -> Tensor:
+        n, L = qkv.shape[:2]
+        h, d = m.num_heads, qkv.shape[-1] // (3 * m.num_heads)
+        q, k, _ = qkv.reshape(n, L, 3, h, d).permute(2, 0, 3, 1, 4)
+        return torch.softmax(q @ k.transpose(-2, -1) * d**-0.5, -1)
+
+    def forward(self, rec, ctx, t, w):
+        m = rec.module
+        P = self.probs(m, ctx.select(rec.input)).detach()  # (n, h, L, L)
+        lead, (L, c3) = t.shape[:-2], t.shape[-2:]
+        h = m.num_heads
+        v = t[..., 2 * c3 // 3:].reshape(lead + (L, h, -1)).transpose(-3, -2)
+        return (P @ v).transpose(-3, -2).reshape(lead + (L, c3 // 3))
+
+
+@register_rule('batch_norm')
 class BatchNorm(Rule):
     """LRP-0 of BatchNorm as its affine map (see
     :func:`functional.batch_norm`: batch statistics in train mode, all
@@ -273,7 +374,7 @@ class BatchNorm(Rule):
         detach_factors: Treat ``gamma / sigma`` and ``x / y`` as constants
             in the backward pass (the original code's choice).
     """
-
+    layer_types = (_BatchNorm, )
     lazy = True
 
     def __init__(self, detach_factors: bool = False) -> None:
@@ -285,7 +386,7 @@ class BatchNorm(Rule):
             ctx.epsilon, ctx.select, self.detach_factors, ctx.stabilizer)))
 
 
-@register_rule('winner_takes_all', default_for=(nn.MaxPool2d, ))
+@register_rule('winner_takes_all')
 class WinnerTakesAll(Rule):
     """Max pooling: each window's relevance goes to its argmax.
 
@@ -294,158 +395,68 @@ class WinnerTakesAll(Rule):
             window's relevance wins, as ``F.max_unpool2d`` (the original
             code); default: summed (exact).
     """
+    layer_types = (nn.MaxPool2d, )
 
     def __init__(self, overwrite: bool = False) -> None:
         self.overwrite = bool(overwrite)
 
     def __call__(self, rec, R, ctx):
-        return F_.max_pool(rec.module, ctx.select(rec.input), R,
+        return F_.max_pool(rec.module, ctx.select(rec.input), F_.dense(R),
                            self.overwrite)
 
 
-@register_rule('avg_pool', default_for=(nn.AvgPool2d, nn.AdaptiveAvgPool2d))
+@register_rule('avg_pool')
 class AvgPool(Rule):
     """LRP-0 of (adaptive) average pooling, a linear map."""
+    layer_types = (nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 
     def __call__(self, rec, R, ctx):
         return F_.avg_pool(rec.module, ctx.select(rec.input),
-                           ctx.select(rec.output), R, ctx.epsilon,
+                           ctx.select(rec.output), F_.dense(R), ctx.epsilon,
                            ctx.stabilizer)
 
 
-@register_rule('pass',
-               default_for=(nn.ReLU, nn.Dropout, nn.Identity, nn.Flatten))
+@register_rule('pass')
 class Pass(Rule):
     """Relevance passes unchanged (element-wise activations, whose output
     relevance is already zero where they are zero; dropout, identity),
     reshaped to the layer's input."""
-
+    layer_types = (nn.ReLU, nn.Dropout, nn.Identity, nn.Flatten)
     lazy = True
 
     def __call__(self, rec, R, ctx):
         shape = rec.input.shape[1:]
         if isinstance(R, F_.Scaled):
             if R.R.shape[2:] == shape:
-                return R
+                return ctx.out(R)
             R = F_.dense(R)
         return R.reshape(R.shape[:2] + shape)
 
 
-@register_rule('residual')
-class Residual(Rule):
-    """A residual block: through the layers after the addition, then split
-    in proportion to the two summands and walked down both branches.
-    Blocks get this rule when their adapter is registered
-    (:func:`adapters.register_block`)."""
-
+@register_rule('gate')
+class Gate(Rule):
+    """An element-wise activation ``a = z * g(z)`` (GELU, SiLU) with its
+    gate ``g`` treated as constant: relevance passes unchanged (the
+    "identity" rule for GELU), and the decoder's gradient is that of
+    gradient x input with the gate detached."""
+    layer_types = (nn.GELU, nn.SiLU)
     lazy = True
 
     def __call__(self, rec, R, ctx):
-        R = ctx.backward(rec.post, R, lazy=True)
-        m, s = ctx.select(rec.main_out), ctx.select(rec.shortcut_out)
-        # R_m = m/t R, R_s = s/t R: class-independent factors, left pending
-        inv = F_.reciprocal(m + s, ctx.epsilon, ctx.stabilizer)
-        return (ctx.backward(rec.main, F_.scaled(R, m * inv)) +
-                ctx.backward(rec.shortcut, F_.scaled(R, s * inv)))
+        z, a = ctx.select(rec.input), ctx.select(rec.output)
+        gate = (a * F_.reciprocal(z, ctx.epsilon, ctx.stabilizer)).detach()
+        # R = a * s arrives from above: times z g / a is z g s (= R)
+        return ctx.out(F_.scaled(R, z * gate * F_.reciprocal(
+            a, ctx.epsilon, ctx.stabilizer)))
 
 
-class RuleMap:
-    """Which rule decodes which record: the first name rule whose pattern
-    matches the record's name and whose rule supports the layer, else the
-    layer type's registered default.
+@register_rule('move')
+class Move(Rule):
+    """Operations that only move values (select, reshape, transpose, pad):
+    relevance moves with them, ``R_in = J^T R``, no division."""
+    ops = True
 
-    Args:
-        rules: ``dict(layers=<fnmatch pattern>, type=<rule>, **params)`` in
-            priority order. Patterns match layer names inside the encoder
-            (``'layer4.*'``, ``'features.1*'``); the classifier's layers
-            (``classifier.pool``, ``classifier.fc``) match only patterns
-            that start with ``classifier.``.
-        where: Config key for messages.
-    """
-
-    def __init__(self, rules: Sequence[dict] = (),
-                 where: str = 'rules') -> None:
-        self.where = where
-        self.by_name: List[Tuple[str, Rule]] = []
-        for i, cfg in enumerate(rules):
-            cfg = dict(cfg)
-            pattern = cfg.pop('layers', None)
-            if not isinstance(pattern, str):
-                raise ValueError(f'{where}[{i}] = {cfg!r}: needs '
-                                 'layers=<pattern> and type=<rule>')
-            self.by_name.append((pattern, build_rule(cfg, f'{where}[{i}]')))
-        self._defaults: Dict[str, Rule] = {}
-
-    @staticmethod
-    def _matches(pattern: str, name: str) -> bool:
-        return (name.startswith(CLASSIFIER) == pattern.startswith(CLASSIFIER)
-                and fnmatch.fnmatchcase(name, pattern))
-
-    def check(self, layers: Sequence[Tuple[str, nn.Module]]) -> None:
-        """Refuse a name rule that would never apply.
-
-        A rule whose pattern matches no recorded layer, or matches only
-        layers its rule cannot decode, would be skipped silently (those
-        layers fall back to their type's default rule). The catch-all
-        patterns ``'*'`` and ``'classifier.*'`` mean "every layer the rule
-        decodes" and may match none.
-
-        Args:
-            layers: ``(name, module)`` of every layer the tape records
-                (encoder and classifier, see
-                :func:`~.adapters.recorded_layers`).
-
-        Raises:
-            ValueError: Naming the rule's config key, its pattern and the
-                nearest layer names, or the matched layers, their types and
-                the rules that can decode them.
-        """
-        names = [n for n, _ in layers]
-        for i, (pattern, rule) in enumerate(self.by_name):
-            if pattern in ('*', CLASSIFIER + '*'):
-                continue  # "wherever it applies": one config for models
-                # with and without e.g. batch norm
-            key = f'{self.where}[{i}]'
-            hits = [(n, m) for n, m in layers if self._matches(pattern, n)]
-            if not hits:
-                near = difflib.get_close_matches(pattern, names, 5, 0.3)
-                tops = sorted({n.split('.')[0] if not n.startswith(
-                    CLASSIFIER) else n for n in names})
-                raise ValueError(
-                    f'{key}: layers={pattern!r} matches no layer of the '
-                    f'model (nearest names: {", ".join(near) or "none"}; '
-                    f'top-level names: {", ".join(tops)}). Patterns are '
-                    "fnmatch patterns over the encoder's layer names "
-                    "('layer4.*') and the classifier's, which match only "
-                    f"patterns that start with {CLASSIFIER!r}")
-            if not any(rule.supports(m) for _, m in hits):
-                shown = ', '.join(f'{n} ({type(m).__name__})'
-                                  for n, m in hits[:5])
-                able = sorted({
-                    name for name, cls in RULES.items() for _, m in hits
-                    if any(_is_a(m, t) for t in cls.layer_types)
-                })
-                raise ValueError(
-                    f'{key}: rule {rule.name!r} cannot decode any layer '
-                    f'that layers={pattern!r} matches: {shown}; rules that '
-                    'can: '
-                    f'{", ".join(able) or "none (the layer type has no rule)"}'
-                )
-
-    def rule_for(self, rec: Record) -> Rule:
-        """The rule that decodes ``rec``.
-
-        Raises:
-            NotImplementedError: The layer type has no rule.
-        """
-        for pattern, rule in self.by_name:
-            if self._matches(pattern, rec.name) and rule.supports(
-                    rec.module):
-                return rule
-        name = default_rule_name(rec.module)
-        if name is None:
-            raise NotImplementedError(
-                f'no LRP rule for {rec.name} ({type(rec.module).__name__})')
-        if name not in self._defaults:
-            self._defaults[name] = RULES[name]()
-        return self._defaults[name]
+    def __call__(self, rec, R, ctx):
+        fn = rec.fn if rec.fn is not None else rec.module
+        return F_.probe_adjoint(fn, F_.dense(R),
+                                ctx.select(rec.input).shape)

@@ -1,0 +1,197 @@
+"""Unrolled LRP through mmpretrain's VisionTransformer.
+
+Oracle: with the ViT family's rules (attention probabilities constant on
+the value path, LayerNorm's 1 / sigma constant, GELU's gate constant), LRP-0
+equals gradient x input of the *same* network with those three quantities
+detached, built here independently of the package: forward hooks replace
+each LayerNorm's and GELU's output by the detached-factor form, and each
+attention module's ``scaled_dot_product_attention`` by one whose softmax is
+detached. float64, eval and train mode, class token and mean pooling;
+class-batched == per-class loop; the training gradient of a loss on the
+heatmaps == double backprop through the oracle.
+"""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+
+from conftest import gradient_x_input
+from mmseg_lrp.lrp import (CLASSIFIER, LRPPropagator, TapeRecorder,
+                           check_encoder, rule_targets)
+
+pytest.importorskip('mmpretrain')
+from mmpretrain.models.backbones import VisionTransformer  # noqa: E402
+
+TOL = dict(rtol=1e-10, atol=1e-10)
+
+
+def vit(out_type='cls_token', pre_norm=False, **kw):
+    torch.manual_seed(0)
+    m = VisionTransformer(
+        arch=dict(embed_dims=24, num_layers=2, num_heads=3,
+                  feedforward_channels=48),
+        img_size=(16, 12), patch_size=4, out_type=out_type,
+        pre_norm=pre_norm, **kw)
+    with torch.no_grad():  # non-trivial embeddings and norms
+        for name, p in m.named_parameters():
+            if 'ln' in name or 'norm' in name or 'embed' in name \
+                    or 'token' in name:
+                p.add_(0.3 * torch.randn_like(p))
+    return m.double()
+
+
+class Classifier(nn.Module):
+
+    def __init__(self, c=24, k=5, pool=False):
+        super().__init__()
+        torch.manual_seed(1)
+        self.pool = nn.AdaptiveAvgPool2d(1) if pool else None
+        self.fc = nn.Linear(c, k).double()
+
+    def forward(self, feat, tape=None):
+        if self.pool is not None:
+            pooled = self.pool(feat)
+            if tape is not None:
+                tape.record(self.pool, feat, pooled, CLASSIFIER + 'pool')
+            feat = pooled.flatten(1)
+        z = self.fc(feat)
+        if tape is not None:
+            tape.record(self.fc, feat, z, CLASSIFIER + 'fc')
+        return z
+
+
+def lrp(model, head, x, **kw):
+    with TapeRecorder(model) as rec:
+        feat = model(x)[-1]
+    head(feat, rec.tape)
+    return LRPPropagator(1e-12, **kw).heatmaps(rec.tape), rec.tape
+
+
+class Detached:
+    """The oracle network: ``model`` with attention probabilities,
+    LayerNorm's normalisation and GELU's gate detached (while in ``with``).
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    @staticmethod
+    def ln(m, inputs, out):
+        x = inputs[0]
+        mu = x.mean(-1, keepdim=True)
+        var = x.var(-1, unbiased=False, keepdim=True)
+        return (x - mu) * torch.rsqrt(var + m.eps).detach() * m.weight \
+            + m.bias
+
+    @staticmethod
+    def gelu(m, inputs, out):
+        x = inputs[0]
+        return x * (0.5 * (1 + torch.erf(x / math.sqrt(2)))).detach()
+
+    @staticmethod
+    def sdpa(q, k, v, attn_mask=None, dropout_p=0., **kw):
+        p = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]),
+                          -1)
+        return p.detach() @ v
+
+    def __enter__(self):
+        self.handles, self.attn = [], []
+        for m in self.model.modules():
+            if isinstance(m, nn.LayerNorm):
+                self.handles.append(m.register_forward_hook(self.ln))
+            elif isinstance(m, nn.GELU):
+                self.handles.append(m.register_forward_hook(self.gelu))
+            elif hasattr(m, 'scaled_dot_product_attention'):
+                self.attn.append((m, m.scaled_dot_product_attention))
+                m.scaled_dot_product_attention = self.sdpa
+        return self
+
+    def __exit__(self, *exc):
+        for h in self.handles:
+            h.remove()
+        for m, f in self.attn:
+            m.scaled_dot_product_attention = f
+        return False
+
+
+def oracle(model, head, x, create_graph=False):
+    x = x.clone().requires_grad_(True)
+    with Detached(model):
+        z = head(model(x)[-1])
+    return gradient_x_input(z, x, create_graph)
+
+
+@pytest.mark.parametrize('mode', ['eval', 'train'])
+@pytest.mark.parametrize('out_type,pre_norm', [('cls_token', False),
+                                               ('featmap', True)])
+def test_vit_lrp0_equals_gradient_x_input_detached(mode, out_type,
+                                                   pre_norm):
+    model = vit(out_type, pre_norm)
+    getattr(model, mode)()
+    check_encoder(model)
+    head = Classifier(pool=out_type == 'featmap')
+    x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    H, tape = lrp(model, head, x)
+    G = oracle(model, head, x)
+    assert G.abs().max() > 1e-3  # not vacuous
+    torch.testing.assert_close(H, G, **TOL)
+    # the recorded values are the real forward's: detaching changes
+    # gradients, not values
+    with Detached(model):
+        torch.testing.assert_close(head(model(x)[-1]), tape.output(), **TOL)
+    # class-batched == one class at a time
+    each = torch.cat([
+        LRPPropagator(1e-12).heatmaps(tape, torch.tensor([k]))
+        for k in range(5)
+    ], 1)
+    torch.testing.assert_close(H, each, **TOL)
+
+
+def test_vit_training_gradient_equals_double_backprop():
+    model, head = vit(), Classifier()
+    model.train()
+    x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    c = torch.randn(2, 5, 16, 12, dtype=torch.float64)
+    params = list(model.parameters()) + list(head.parameters())
+
+    def grads(H):
+        return torch.autograd.grad((H * c).sum(), params, allow_unused=True)
+
+    got = grads(lrp(model, head, x)[0])
+    want = grads(oracle(model, head, x, create_graph=True))
+    names = [n for n, _ in model.named_parameters()] + ['fc.w', 'fc.b']
+    moved = set()
+    for n, g, w in zip(names, got, want):
+        w = torch.zeros_like(g) if w is None else w
+        g = torch.zeros_like(w) if g is None else g
+        torch.testing.assert_close(g, w, rtol=1e-8, atol=1e-10,
+                                   msg=lambda m: f'{n}: {m}')
+        if w.abs().max() > 0:
+            moved.add(n)
+    # every weight of the value path gets a gradient (not vacuous); biases,
+    # embeddings and the class token do not (they only shift z)
+    assert {'patch_embed.projection.weight', 'layers.0.attn.qkv.weight',
+            'layers.1.attn.proj.weight', 'layers.1.ffn.layers.1.weight',
+            'layers.0.ln1.weight', 'ln1.weight', 'fc.w'} <= moved
+    assert not {'pos_embed', 'cls_token', 'layers.0.attn.qkv.bias'} & moved
+
+
+def test_vit_rules_and_checks():
+    model = vit()
+    targets = {n for n, _, _ in rule_targets(model)}
+    assert {'layers.0.attn', 'pos_embed', 'output', 'layers.1.attn.qkv',
+            'layers.0.ffn.layers.0.1'} <= targets
+    # name rules reach the recorded operations and leaf layers
+    head = Classifier()
+    x = torch.randn(1, 3, 16, 12, dtype=torch.float64)
+    H0, _ = lrp(model, head, x)
+    H1, _ = lrp(model, head, x,
+                rules=[dict(layers='layers.1.*', type='zplus')])
+    assert (H1 - H0).abs().max() > 1e-6 * H0.abs().max()
+    for bad, msg in ((dict(out_type='avg_featmap'), 'out_type'),
+                     (dict(out_indices=(0, )), 'out_indices'),
+                     (dict(layer_cfgs=dict(attn_drop_rate=0.1)),
+                      'attention dropout')):
+        with pytest.raises(ValueError, match=msg):
+            check_encoder(vit(**bad))
