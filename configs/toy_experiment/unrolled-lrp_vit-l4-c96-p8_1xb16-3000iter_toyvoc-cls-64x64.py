@@ -1,0 +1,14 @@
+# Toy stage 1 of the ViT model: the small ViT classifier (_base_/toy_vit.py)
+# trained for classification only on the toy VOC's image-level pool, as the
+# ResNet's stage 1, with the usual transformer optimiser settings (AdamW
+# 5e-4, weight decay 0.05, linear warm-up over 200 iterations).
+_base_ = [
+    './unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py',
+    './_base_/toy_vit.py'
+]
+model = dict(backbone={{_base_.toy_vit}}, decode_head=dict(in_channels=96))
+optim_wrapper = dict(optimizer=dict(lr=5e-4, weight_decay=0.05))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=200)
+]
