@@ -195,3 +195,50 @@ def test_vit_rules_and_checks():
                       'attention dropout')):
         with pytest.raises(ValueError, match=msg):
             check_encoder(vit(**bad))
+
+
+def test_attn_lrp_rule_against_its_definitions():
+    """AttnLRP's attention rules, checked against their definitions
+    computed another way: the softmax rule against the first-order Taylor
+    relevance ``R_i = sum_j x_i (d s_j / d x_i) R_j / s_j`` from autograd's
+    Jacobian; the bilinear products' uniform rule by conservation (every
+    term's relevance is split between its two factors); and the whole
+    attention core by the sums that must (and must not) hold."""
+    from mmseg_lrp.lrp import LayerRecord, RuleContext, select_rows
+    from mmseg_lrp.lrp.rules import AttnLRP
+    model = vit()
+    attn = model.layers[0].attn
+    torch.manual_seed(3)
+    n, L, C, K = 2, 5, 24, 3
+    qkv = torch.randn(n, L, 3 * C, dtype=torch.float64)
+    h, d = attn.num_heads, C // attn.num_heads
+    q, k, v = qkv.reshape(n, L, 3, h, d).permute(2, 0, 3, 1, 4)
+    S = q @ k.transpose(-2, -1) / math.sqrt(d)
+    P = torch.softmax(S, -1)
+    Ou = (P @ v).transpose(1, 2).reshape(n, L, C)
+    R_O = torch.randn(K, n, L, C, dtype=torch.float64) * Ou
+    ctx = RuleContext(1e-12, select_rows(), stabilizer='cutoff')
+    R = AttnLRP()(LayerRecord(attn, qkv, Ou, "attn"), R_O, ctx)
+    assert R.shape == (K, n, L, 3 * C)
+    Rq, Rk, Rv = R.reshape(K, n, L, 3, h, d).unbind(3)
+    # value path: half of every O term's relevance reaches v
+    ro = R_O.reshape(K, n, L, h, d).transpose(2, 3)  # (K, n, h, L, d)
+    terms = P[None, ..., None] * v[None, :, :, None] * (ro / (P @ v))[
+        ..., None, :]  # (K, n, h, L, L', d): P_ij v_jd R_id / O_id
+    torch.testing.assert_close(Rv.transpose(2, 3),
+                               0.5 * terms.sum(3), **TOL)
+    R_P = 0.5 * terms.sum(-1)
+    # softmax: first-order Taylor relevance from the Jacobian
+    x, s0 = S[0, 0, 1], P[0, 0, 1]
+    J = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(t, -1), x)  # J[j, i] = d s_j / d x_i
+    want = (x[:, None] * J.T * (R_P[0, 0, 0, 1] / s0)[None, :]).sum(1)
+    R_S = S * (R_P - P * R_P.sum(-1, keepdim=True))
+    torch.testing.assert_close(R_S[0, 0, 0, 1], want, **TOL)
+    # q k^T: the uniform rule conserves R_S between q and k
+    torch.testing.assert_close(
+        (Rq + Rk).sum((2, 3, 4)), R_S.sum((2, 3, 4)), **TOL)
+    # v and P share R_O; the softmax is not conservative
+    torch.testing.assert_close(Rv.sum((2, 3, 4)) + R_P.sum((2, 3, 4)),
+                               R_O.sum((2, 3)), **TOL)
+    assert (R_S.sum() - R_P.sum()).abs() > 1e-6

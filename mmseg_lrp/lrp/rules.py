@@ -364,6 +364,43 @@ class Attention(LinearRule):
         return (P @ v).transpose(-3, -2).reshape(lead + (L, c3 // 3))
 
 
+@register_rule('attn_lrp')
+class AttnLRP(Rule):
+    """AttnLRP's rules for the attention core (Achtibat et al., ICML 2024),
+    an option to :class:`Attention`: queries and keys get relevance too.
+
+    Per head, ``S = q k^T / sqrt(d)``, ``P = softmax(S)``, ``O = P v``. The
+    bilinear products split each term's relevance evenly between their two
+    factors (the uniform rule): ``R_P = P * ((R_O / O) v^T) / 2``,
+    ``R_v = v * (P^T (R_O / O)) / 2``, likewise for ``q`` and ``k`` from
+    ``R_S``; the softmax takes ``R_S = S * (R_P - P sum_j R_P)`` (its
+    first-order Taylor rule). Not conservative (the softmax absorbs some
+    relevance), and LRP-0 with it is no longer gradient x input.
+    """
+    layer_types = Attention.layer_types
+
+    def __call__(self, rec, R, ctx):
+        m, qkv = rec.module, ctx.select(rec.input)
+        n, L, c3 = qkv.shape
+        h = m.num_heads
+        d = c3 // (3 * h)
+        q, k, v = qkv.reshape(n, L, 3, h, d).permute(2, 0, 3, 1, 4)
+        S = q @ k.transpose(-2, -1) * d**-0.5
+        P = torch.softmax(S, -1)
+        Ou = ctx.select(rec.output).reshape(n, L, h, d).transpose(1, 2)
+        R = F_.dense(R)
+        R_O = R.reshape(R.shape[:2] + (L, h, d)).transpose(2, 3)
+        s = ctx.divide(R_O, Ou)
+        R_P = 0.5 * P * (s @ v.transpose(-2, -1))
+        R_v = 0.5 * v * (P.transpose(-2, -1) @ s)
+        R_S = S * (R_P - P * R_P.sum(-1, keepdim=True))
+        s = ctx.divide(R_S, S) * d**-0.5
+        R_q = 0.5 * q * (s @ k)
+        R_k = 0.5 * k * (s.transpose(-2, -1) @ q)
+        out = torch.stack([R_q, R_k, R_v], 2)  # (K, n, 3, h, L, d)
+        return out.permute(0, 1, 4, 2, 3, 5).reshape(R.shape[:2] + (L, c3))
+
+
 @register_rule('batch_norm')
 class BatchNorm(Rule):
     """LRP-0 of BatchNorm as its affine map (see

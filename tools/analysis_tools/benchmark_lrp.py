@@ -57,6 +57,11 @@ def build_model(config: str, num_classes: int, device: str):
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     cfg.model.decode_head.num_classes = num_classes
+    init = cfg.model.backbone.get('init_cfg') or {}
+    if init.get('type') == 'Pretrained':
+        # cost does not depend on the weights (and none can be downloaded
+        # on an offline machine): random initialisation
+        cfg.model.backbone.pop('init_cfg')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
