@@ -189,6 +189,24 @@ def test_vit_rules_and_checks():
     H1, _ = lrp(model, head, x,
                 rules=[dict(layers='layers.1.*', type='zplus')])
     assert (H1 - H0).abs().max() > 1e-6 * H0.abs().max()
+    H2, _ = lrp(model, head, x,
+                rules=[dict(layers='layers.*.attn', type='attn_lrp')])
+    assert torch.isfinite(H2).all()
+    assert (H2 - H0).abs().max() > 1e-6 * H0.abs().max()
+    # build-time errors hold on the family's layer map and operations
+    from mmseg_lrp.lrp import RuleMap
+    targets = rule_targets(model)
+    with pytest.raises(ValueError, match=r"'zplus' cannot decode.*"
+                       r'layers.0.attn \(MultiheadAttention\).*rules that '
+                       r'can: attention, attn_lrp'):
+        RuleMap([dict(layers='layers.0.attn', type='zplus')]).check(targets)
+    with pytest.raises(ValueError, match=r"'layer_norm' cannot decode.*"
+                       r'pos_embed.*rules that can: epsilon, move'):
+        RuleMap([dict(layers='pos_embed', type='layer_norm')]).check(
+            targets)
+    with pytest.raises(ValueError, match='matches no layer.*layers.1.attn'):
+        RuleMap([dict(layers='layers.1.atn', type='attn_lrp')]).check(
+            targets)
     for bad, msg in ((dict(out_type='avg_featmap'), 'out_type'),
                      (dict(out_indices=(0, )), 'out_indices'),
                      (dict(layer_cfgs=dict(attn_drop_rate=0.1)),
