@@ -9,20 +9,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseg_lrp.models.decode_heads.lrp_tied_head import (
-    ABSENT, _kept_classes)
+from mmseg_lrp.models.utils.present_classes import ABSENT, kept_classes
 from test_lrp_model import batch, build
 
 
 def test_kept_classes_pads_short_rows_with_a_detached_duplicate():
     keep = torch.tensor([[1, 0, 1, 1, 0], [1, 0, 0, 0, 0], [0, 1, 0, 0, 1]],
                         dtype=torch.bool)
-    classes, real = _kept_classes(keep)
+    classes, real = kept_classes(keep)
     assert classes.tolist() == [[0, 2, 3], [0, 0, 0], [1, 4, 1]]
     assert real.tolist() == [[True] * 3, [True, False, False],
                              [True, True, False]]
     with pytest.raises(ValueError, match='at least one class'):
-        _kept_classes(torch.zeros(1, 5, dtype=torch.bool))
+        kept_classes(torch.zeros(1, 5, dtype=torch.bool))
 
 
 @pytest.mark.parametrize('option', [dict(test_class_topk=2),

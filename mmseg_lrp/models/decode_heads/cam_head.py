@@ -5,7 +5,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .lrp_tied_head import ABSENT, LRPFeatures, LRPTiedHead
+from ..utils.heatmap_logits import heatmap_logits
+from ..utils.lrp_features import LRPFeatures
+from ..utils.present_classes import ABSENT
+from .lrp_tied_head import LRPTiedHead
 
 
 @MODELS.register_module()
@@ -60,10 +63,7 @@ class CAMHead(LRPTiedHead):
             feat = feat.index_select(0, index)
         cam = F.interpolate(self.conv_seg(feat), size=size, mode='bilinear',
                             align_corners=False)
-        if self.heatmap_scale != 1:
-            cam = cam * float(self.heatmap_scale)
-        if self.heatmap_bias is not None:
-            cam = cam + self.heatmap_bias.to(cam.dtype)[None, :, None, None]
+        cam = heatmap_logits(cam, self.heatmap_scale, self.heatmap_bias)
         if keep is not None:
             cam = cam.masked_fill(~keep[:, :, None, None], ABSENT)
         return cam

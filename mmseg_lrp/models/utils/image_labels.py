@@ -1,4 +1,5 @@
-"""Multi-hot image labels of a batch, for the classification losses."""
+"""What the labels of a batch say: multi-hot image labels (for the
+classification losses) and which samples have pixel labels."""
 from typing import Tuple
 
 import torch
@@ -46,3 +47,25 @@ def batch_image_labels(batch_data_samples: SampleList, num_classes: int,
             valid.append(hot is not None)
         labels.append(y)
     return torch.stack(labels), torch.tensor(valid, device=labels[0].device)
+
+
+def pixel_labelled_index(batch_data_samples: SampleList,
+                         seg_label: Tensor,
+                         ignore_index: int = 255) -> Tensor:
+    """Which samples have pixel labels (the ones the LRP head decodes).
+
+    Args:
+        batch_data_samples: The samples; ``has_pixel_label=False`` in a
+            sample's metainfo (the semi-supervised pipeline's image-label
+            samples) marks it unlabelled whatever its mask.
+        seg_label: ``(N, H, W)`` the stacked masks.
+        ignore_index: Label of unlabelled pixels.
+
+    Returns:
+        Tensor: ``(n, )`` indices of the samples with a pixel label.
+    """
+    has_pixels = (seg_label != ignore_index).flatten(1).any(1)
+    for i, s in enumerate(batch_data_samples):
+        if s.metainfo.get('has_pixel_label', True) is False:
+            has_pixels[i] = False
+    return has_pixels.nonzero().flatten()
