@@ -3,6 +3,7 @@ benchmark on semi-supervised batches, and the toy experiment script."""
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
 import re
 import statistics
@@ -217,6 +218,165 @@ def test_toy_experiment_rejects_bad_input(toy_semi, tmp_path):
     bare.write_text('# no block\n')
     with pytest.raises(ValueError, match='README.md: no <!-- toy-exp'):
         tool.write_readme(str(bare), 'table')
+
+
+def plan(tmp_path, monkeypatch, *argv):
+    """plan_world() of the digits world with ``argv`` (no data made: the
+    world's 120 pixel-labelled images are taken as given; each config's
+    schedule read once)."""
+    import functools
+    from mmseg_lrp.analysis.toy_experiment import experiment, runs
+    monkeypatch.setattr(experiment, 'prepare_data', lambda *a, **k: 120)
+    monkeypatch.setattr(runs, 'config_schedule',
+                        functools.lru_cache()(runs.config_schedule))
+    args = experiment.parse_args(
+        ['--data-root', str(tmp_path / 'data'), '--work-dir',
+         str(tmp_path / 'w'), '--budgets', '10', '--seeds', '0', '1', '2'] +
+        list(argv))
+    return experiment.plan_world(args, 'digits', {})
+
+
+def test_toy_experiment_plans_one_stage1_per_architecture(tmp_path,
+                                                          monkeypatch):
+    """The ViT models start from the ViT stage 1 (stage1_vit, its own
+    config, trained as the ResNet's), the others from the ResNet's
+    (stage1, as before); one of each per stage-1 seed, and the default
+    models plan no ViT stage 1."""
+    from mmseg_lrp.analysis.toy_experiment import models
+    from mmseg_lrp.analysis.toy_experiment.runs import (data_options,
+                                                        loader_options)
+    work = tmp_path / 'w'
+    resnet_cfg = osp.join(
+        TOY_DIR, 'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-'
+        '64x64.py')
+    vit_cfg = osp.join(
+        TOY_DIR, 'unrolled-lrp_vit-l4-c96-p8_1xb16-3000iter_toyvoc-cls-'
+        '64x64.py')
+    assert models.STAGE1_CONFIGS == dict(resnet=resnet_cfg, vit=vit_cfg)
+    assert models.STAGE1_CONFIG == resnet_cfg
+    assert not {'unrolled-lrp-vit', 'unrolled-lrp-frozen-vit'} & set(
+        models.DEFAULT_MODELS)
+
+    got = plan(tmp_path, monkeypatch, '--models', 'unrolled-lrp',
+               'unrolled-lrp-vit', '--stage1-seeds', '0', '1')
+    stage1 = got['stage1']
+    assert [(r.name, osp.relpath(r.work_dir, work), r.config, r.seed)
+            for r in stage1] == [
+                ('stage1_seed0', 'stage1', resnet_cfg, 0),
+                ('stage1_seed1', 'stage1_seed1', resnet_cfg, 1),
+                ('stage1_vit_seed0', 'stage1_vit', vit_cfg, 0),
+                ('stage1_vit_seed1', 'stage1_vit_seed1', vit_cfg, 1)]
+    root = str(tmp_path / 'data')
+    for r in stage1:  # the ResNet's options, the same for the ViT
+        assert r.options == data_options(root, 1)[:2] + loader_options() + [
+            f'randomness.seed={r.seed}']
+        assert r.iters == 3000 and r.metric == 'cls/mAP'
+    # each stage 1's best checkpoint, as a finished run leaves it
+    for r in stage1:
+        os.makedirs(r.work_dir)
+        open(osp.join(r.work_dir, 'best_cls_mAP_iter_3000.pth'), 'w').close()
+    runs = {(r.model, r.name.split('seed')[1]): r for r in got['runs']}
+    assert len(runs) == 6
+    for seed in (0, 1, 2):
+        for model, first in (('unrolled-lrp', 0), ('unrolled-lrp-vit', 2)):
+            r = runs[(model, str(seed))]
+            want = stage1[first + seed % 2]  # seed mod the stage-1 count
+            assert r.after is want
+            assert r.config == osp.join(TOY_DIR, models.MODELS[model])
+            assert r.late_options() == [
+                f'load_from={want.work_dir}/best_cls_mAP_iter_3000.pth']
+            assert r.command()[-1] == r.late_options()[0]
+    assert runs[('unrolled-lrp-vit', '0')].config.endswith(
+        'unrolled-lrp_vit-l4-c96-p8_1xb8-300iter_toyvoc-semi-64x64.py')
+
+    # --stage1-iters applies to both architectures
+    got = plan(tmp_path, monkeypatch, '--models', 'unrolled-lrp-frozen-vit',
+               '--stage1-iters', '30')
+    assert [(r.name, r.iters) for r in got['stage1']] == [
+        ('stage1_vit_seed0', 30)]
+    assert 'train_cfg.max_iters=30' in got['stage1'][0].options
+    assert all(r.after is got['stage1'][0] for r in got['runs'])
+
+    # the default suite: the ResNet stage 1 alone, where it always was
+    got = plan(tmp_path, monkeypatch)
+    assert [(r.name, osp.relpath(r.work_dir, work), r.config)
+            for r in got['stage1']] == [('stage1_seed0', 'stage1',
+                                         resnet_cfg)]
+    assert all(r.after is got['stage1'][0] for r in got['runs'])
+
+
+def test_toy_experiment_keeps_a_finished_vit_stage1(tmp_path, monkeypatch):
+    """A ViT stage 1 trained by hand in WORK/stage1_vit with the same
+    options counts as finished once its final validation is logged: it is
+    kept, not rerun, and reported by architecture."""
+    from mmseg_lrp.analysis.toy_experiment import experiment
+    from mmseg_lrp.analysis.toy_experiment.report import (stage1_summary,
+                                                          world_checks)
+    logged = tmp_path / 'w' / 'stage1_vit' / '20260101_000000' / 'vis_data'
+    logged.mkdir(parents=True)
+    (logged / 'config.py').write_text(
+        'train_dataloader = dict(dataset=dict())\n')
+    records = [{'cls/mAP': 70.0, 'step': 1500}]
+    (logged / 'scalars.json').write_text(
+        ''.join(json.dumps(r) + '\n' for r in records))
+    got = plan(tmp_path, monkeypatch, '--models', 'unrolled-lrp-vit',
+               'unrolled-lrp-frozen-vit')
+    vit = got['stage1'][0]
+    assert not vit.finished()  # still training: would start over
+    records.append({'cls/mAP': 81.25, 'step': 3000})
+    (logged / 'scalars.json').write_text(
+        ''.join(json.dumps(r) + '\n' for r in records))
+    assert vit.finished()
+    info = experiment._stage1_info(None, got['stage1'])
+    assert info == [dict(seed=0, arch='vit', map=81.25, iters=3000,
+                         minutes=None)]
+    assert stage1_summary(info) == 'ViT seed 0: val mAP 81.2'
+    assert world_checks([], 120, info)[0].startswith(
+        'stage-1 classifier (ViT), seed 0: val mAP 81.2 in ? min')
+    resnet = dict(seed=0, arch='resnet', map=93.2, iters=3000, minutes=10.1)
+    # the ResNet alone reads as before; beside the ViT, named too
+    assert stage1_summary([resnet]) == 'seed 0: val mAP 93.2'
+    assert world_checks([], 120, [resnet])[0].startswith(
+        'stage-1 classifier, seed 0: val mAP 93.2 in 10.1 min')
+    assert stage1_summary([resnet] + info) == (
+        'ResNet-18 seed 0: val mAP 93.2, ViT seed 0: val mAP 81.2')
+
+
+def test_toy_experiment_pairs_the_vit_models():
+    """The ViT rows: ViT LRP - its no-guidance reference, paired by seed
+    beside the ResNet's rows (unchanged) where both ViT models are run."""
+    from mmseg_lrp.analysis.toy_experiment import comparisons
+    from mmseg_lrp.analysis.toy_experiment.models import PAIRS
+    from mmseg_lrp.analysis.toy_experiment.report import (comparison_table,
+                                                          score_table)
+
+    def run(model, seed, test):
+        return dict(model_name=model, pixel_labels=10, seed=seed, best=test,
+                    test=dict(mIoU=test))
+
+    results = [run('unrolled-lrp', s, 50 + s) for s in range(3)]
+    results += [run('unrolled-lrp-frozen', s, 48) for s in range(3)]
+    results += [run('unrolled-lrp-vit', s, 40 + 2 * s) for s in range(3)]
+    results += [run('unrolled-lrp-frozen-vit', s, 41) for s in range(3)]
+    plain = comparisons(results, 'unrolled-lrp', ['unrolled-lrp-frozen'],
+                        [], [10])
+    rows = comparisons(results, 'unrolled-lrp', ['unrolled-lrp-frozen'], [],
+                       [10], pairs=PAIRS)
+    assert rows[:1] == plain and len(rows) == 2
+    vit = rows[1]
+    assert (vit['model'], vit['other']) == ('unrolled-lrp-vit',
+                                            'unrolled-lrp-frozen-vit')
+    assert vit['diffs'] == [-1, 1, 3] and vit['positive'] == 2
+    table = comparison_table(rows).splitlines()
+    assert table[:3] == comparison_table(plain).splitlines()
+    assert table[3].startswith(
+        '| 10 | no guidance, ViT: frozen stage 1 + bias (LRP here: unrolled '
+        'LRP, ViT (semi-sup.)) | -1.00, +1.00, +3.00 | +1.00 [')
+    scores = score_table(results, ['unrolled-lrp', 'unrolled-lrp-vit',
+                                   'unrolled-lrp-frozen-vit'], [10])
+    assert '| unrolled LRP, ViT (semi-sup.) | 42.00 ± 2.00 |' in scores
+    assert ('| no guidance, ViT: frozen stage 1 + bias | 41.00 ± 0.00 |'
+            in scores)
 
 
 @pytest.mark.slow

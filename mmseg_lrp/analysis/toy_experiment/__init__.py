@@ -5,12 +5,15 @@ CPU minutes, on a suite of toy worlds, with an honest protocol.
    if missing), its image-label cache and one paper-protocol split file
    per (budget, seed); train / val / test splits.
 2. **Stage 1** (:mod:`.runs`): the ResNet-18-CIFAR-c16 classifier on the
-   image-level pool, one per stage-1 seed; it initialises every model.
+   image-level pool, one per stage-1 seed; it initialises every model
+   (the ViT models: the small ViT classifier, trained alongside where
+   they are run).
 3. **Models** (:mod:`.models`): unrolled LRP (the toy rule) and with the
    paper's LRP-0 rule; the no-guidance reference (stage 1 frozen, only a
    per-class heatmap bias fitted) and the CAM reference (same, on the
    classifier's class activation maps); UNet, DeepLabV3 and the
-   multi-task UNet.
+   multi-task UNet; on request, unrolled LRP and its no-guidance
+   reference on a small ViT.
 4. **Protocol**: ``--tune`` runs the same learning-rate x schedule trials
    for every model on the val split of the default world at the fewest
    pixel labels and writes the choice (``--recipe``); the experiment then

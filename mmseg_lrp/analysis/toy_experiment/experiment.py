@@ -9,12 +9,12 @@ from typing import Dict, List, Optional
 
 from mmseg_lrp.utils.results import read_run
 from .data import prepare_data, reference_levels, world_root
-from .models import (BASELINES, DEFAULT_MODELS, LABELS, LRP, MODELS,
-                     REFERENCES, trials)
+from .models import (BASELINES, DEFAULT_MODELS, LABELS, LRP, MODELS, PAIRS,
+                     REFERENCES, STAGE1_CONFIGS, stage1_arch, trials)
 from .report import (auroc_rise, comparison_table, curves, late_gains,
                      metric_table, plot, plot_curves, score_table,
-                     world_checks, write_readme)
-from .runs import Run, execute, model_run, stage1_run
+                     stage1_summary, world_checks, write_readme)
+from .runs import Run, execute, model_run, stage1_dir, stage1_run
 from .stats import comparisons
 
 
@@ -36,20 +36,25 @@ def parse_args(argv=None):
                    help='image-level-only images when generating a world')
     p.add_argument('--work-dir', default='work_dirs/toy_experiment')
     p.add_argument('--models', nargs='+', default=list(DEFAULT_MODELS),
-                   choices=list(MODELS))
+                   choices=list(MODELS),
+                   help='models to run (default: %(default)s); the ViT '
+                   'models (unrolled-lrp-vit, unrolled-lrp-frozen-vit) start '
+                   'from a ViT stage 1, trained in stage1_vit')
     p.add_argument('--budgets', nargs='+', type=int, default=[10, 30, 120],
                    help='pixel-labelled images per run')
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
                    help='seed of the split file and of the training')
     p.add_argument('--stage1-seeds', nargs='+', type=int, default=[0],
-                   help='stage-1 classifiers per world; run seed s starts '
-                   'from stage-1 seed number s mod their count')
+                   help='stage-1 classifiers per world (and per '
+                   'architecture the models need: ResNet, ViT); run seed s '
+                   'starts from stage-1 seed number s mod their count')
     p.add_argument('--iters', type=int, default=None,
                    help="iterations of every model run (default: the "
                    "recipe's, else each config's own)")
     p.add_argument('--stage1-iters', type=int, default=None,
-                   help="stage-1 iterations (default: its config's; 0: no "
-                   'stage 1, every model starts from random weights)')
+                   help="stage-1 iterations, of every architecture's "
+                   "(default: its config's; 0: no stage 1, every model "
+                   'starts from random weights)')
     p.add_argument('--tune', action='store_true',
                    help='choose every model\'s learning rate x schedule on '
                    'the val split of the first world at the fewest pixel '
@@ -75,27 +80,39 @@ def parse_args(argv=None):
     return args
 
 
+def _stage1_archs(models) -> List[str]:
+    """The stage-1 architectures ``models`` start from, in
+    :data:`models.STAGE1_CONFIGS`' order."""
+    needed = {stage1_arch(m) for m in models}
+    return [a for a in STAGE1_CONFIGS if a in needed]
+
+
 def _stage1(args, root: str, wdir: str) -> List[Run]:
-    """The stage-1 runs of a world, one per stage-1 seed (none with
-    ``--stage1-iters 0``)."""
+    """The stage-1 runs of a world: one per stage-1 seed and architecture
+    that ``args.models`` need (none with ``--stage1-iters 0``); work dirs
+    ``stage1`` / ``stage1_seed{s}`` (ResNet), ``stage1_vit`` /
+    ``stage1_vit_seed{s}`` (ViT)."""
     if args.stage1_iters == 0:
         return []
-    return [stage1_run(root, osp.join(wdir, 'stage1' if s == 0 else
-                                      f'stage1_seed{s}'), s,
-                       args.stage1_iters) for s in args.stage1_seeds]
+    return [stage1_run(root, osp.join(wdir, stage1_dir(s, arch)), s,
+                       args.stage1_iters, arch)
+            for arch in _stage1_archs(args.models)
+            for s in args.stage1_seeds]
 
 
-def _stage1_of(stage1: List[Run], seed: int) -> Optional[Run]:
-    """The stage-1 run that run seed ``seed`` starts from (seed mod their
-    count; None without stage 1)."""
-    return stage1[seed % len(stage1)] if stage1 else None
+def _stage1_of(stage1: List[Run], seed: int,
+               arch: str = 'resnet') -> Optional[Run]:
+    """The stage-1 run of architecture ``arch`` that run seed ``seed``
+    starts from (seed mod their count; None without stage 1)."""
+    own = [r for r in stage1 if (r.arch or 'resnet') == arch]
+    return own[seed % len(own)] if own else None
 
 
 def _stage1_info(args, runs: List[Run]) -> List[dict]:
     info = []
-    for seed, r in zip(args.stage1_seeds, runs):
+    for r in runs:
         wall = r.wall_seconds()
-        info.append(dict(seed=seed,
+        info.append(dict(seed=r.seed, arch=r.arch or 'resnet',
                          map=read_run(r.work_dir, 'cls/mAP')['best'],
                          iters=r.iters,
                          minutes=None if wall is None else wall / 60))
@@ -129,7 +146,7 @@ def tune(args) -> dict:
             for s in args.seeds:
                 runs[(m, i, s)] = model_run(
                     m, root, osp.join(wdir, m, f't{i}', f'n{n}_seed{s}'), n,
-                    s, _stage1_of(stage1, s),
+                    s, _stage1_of(stage1, s, stage1_arch(m)),
                     iters=t['iters'], lr=t['lr'],
                     name=f'{m}_t{i}_n{n}_seed{s}')
     print(f'[tune: {world}, {n} pixel labels] {len(stage1)} stage-1 and '
@@ -172,7 +189,7 @@ def plan_world(args, world: str, recipe: Dict[str, dict]) -> dict:
                 chosen = recipe.get(m, {})
                 runs.append(model_run(
                     m, root, osp.join(wdir, m, f'n{n}_seed{s}'), n, s,
-                    _stage1_of(stage1, s),
+                    _stage1_of(stage1, s, stage1_arch(m)),
                     iters=args.iters or chosen.get('iters'),
                     lr=chosen.get('lr'), test=True))
     for r in stage1 + runs:
@@ -196,11 +213,12 @@ def report_world(args, plan: dict, recipe: Dict[str, dict],
     ref = reference_levels(root, 'test')
     others = [m for m in REFERENCES + ('unrolled-lrp0', ) if m in models]
     rows = comparisons(results, LRP, others,
-                       [m for m in BASELINES if m in models], budgets)
+                       [m for m in BASELINES if m in models], budgets,
+                       pairs=[p for p in PAIRS
+                              if p[0] in models and p[1] in models])
     curve = curves(results, models, budgets)
     auc = curves(results, models, budgets, key='auroc/mean')
-    s1 = ', '.join(f"seed {i['seed']}: val mAP {i['map']:.1f}"
-                   for i in stage1) or 'none (random init)'
+    s1 = stage1_summary(stage1)
     setting = (f'world `{world}`: {len(runs)} runs ({len(models)} models × '
                f'budgets {", ".join(map(str, budgets))} × seeds '
                f'{", ".join(map(str, args.seeds))}); stage 1: {s1}; '

@@ -7,9 +7,19 @@ ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG_DIR = osp.join(ROOT, 'configs', 'toy_experiment')
 TOOLS_DIR = osp.join(ROOT, 'tools')
-STAGE1_CONFIG = osp.join(
-    CONFIG_DIR,
-    'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py')
+# the stage-1 classifier of each architecture: a model starts from the one
+# of its own architecture (:func:`stage1_arch`)
+STAGE1_CONFIGS: Dict[str, str] = {
+    'resnet':
+    osp.join(CONFIG_DIR,
+             'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py'),
+    'vit':
+    osp.join(CONFIG_DIR,
+             'unrolled-lrp_vit-l4-c96-p8_1xb16-3000iter_toyvoc-cls-64x64.py'),
+}
+STAGE1_CONFIG = STAGE1_CONFIGS['resnet']
+# how the reports name each stage-1 architecture
+ARCH_LABELS: Dict[str, str] = {'resnet': 'ResNet-18', 'vit': 'ViT'}
 
 # model key -> its config in configs/toy_experiment
 MODELS: Dict[str, str] = {
@@ -38,6 +48,10 @@ MODELS: Dict[str, str] = {
     'deeplabv3_r18-cifar-c16-d4_1xb8-800iter_toyvoc-pixel-64x64.py',
     'unet-multitask':
     'unet-multitask_r18-cifar-c16_1xb8-1600iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-vit':
+    'unrolled-lrp_vit-l4-c96-p8_1xb8-300iter_toyvoc-semi-64x64.py',
+    'unrolled-lrp-frozen-vit':
+    'unrolled-lrp-frozen_vit-l4-c96-p8_1xb8-300iter_toyvoc-semi-64x64.py',
 }
 LABELS: Dict[str, str] = {
     'unrolled-lrp': 'unrolled LRP (semi-sup.)',
@@ -54,14 +68,26 @@ LABELS: Dict[str, str] = {
     'unet': 'UNet (sup.)',
     'deeplabv3': 'DeepLabV3 (sup.)',
     'unet-multitask': 'multi-task UNet (semi-sup.)',
+    'unrolled-lrp-vit': 'unrolled LRP, ViT (semi-sup.)',
+    'unrolled-lrp-frozen-vit': 'no guidance, ViT: frozen stage 1 + bias',
 }
 LRP = 'unrolled-lrp'
 # models that start from the whole stage-1 model (encoder and classifier)
 FROM_STAGE1 = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-compat',
                'unrolled-lrp-frozen', 'unrolled-lrp-untied', 'cam-frozen',
                'unrolled-lrp-balanced', 'unrolled-lrp-frozen-balanced',
-               'unrolled-lrp-96', 'unrolled-lrp-frozen-96')
+               'unrolled-lrp-96', 'unrolled-lrp-frozen-96',
+               'unrolled-lrp-vit', 'unrolled-lrp-frozen-vit')
 REFERENCES = ('unrolled-lrp-frozen', 'cam-frozen')
+# the stage-1 architecture of the models not on the ResNet's
+STAGE1_ARCHS: Dict[str, str] = {
+    'unrolled-lrp-vit': 'vit',
+    'unrolled-lrp-frozen-vit': 'vit',
+}
+# more paired comparisons (LRP model, its reference) of another
+# architecture, reported where both are run
+PAIRS: Tuple[Tuple[str, str], ...] = (
+    ('unrolled-lrp-vit', 'unrolled-lrp-frozen-vit'), )
 BASELINES = ('unet', 'deeplabv3', 'unet-multitask')
 DEFAULT_MODELS = ('unrolled-lrp', 'unrolled-lrp0', 'unrolled-lrp-frozen',
                   'cam-frozen', 'unet', 'deeplabv3', 'unet-multitask')
@@ -81,6 +107,13 @@ def model_config(model: str) -> str:
         raise ValueError(f'unknown model {model!r}; choose from '
                          f'{", ".join(MODELS)}')
     return osp.join(CONFIG_DIR, MODELS[model])
+
+
+def stage1_arch(model: str) -> str:
+    """The architecture of ``model``'s stage-1 classifier (a key of
+    :data:`STAGE1_CONFIGS`; ``'resnet'`` unless listed in
+    :data:`STAGE1_ARCHS`)."""
+    return STAGE1_ARCHS.get(model, 'resnet')
 
 
 def config_schedule(config: str) -> Tuple[float, int]:

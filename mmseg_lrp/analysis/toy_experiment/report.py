@@ -5,7 +5,7 @@ import statistics
 from typing import Dict, List, Optional, Sequence
 
 from mmseg_lrp.utils.results import val_records
-from .models import LABELS
+from .models import ARCH_LABELS, LABELS, LRP
 from .stats import per_seed
 
 BEGIN, END = '<!-- toy-experiment:begin -->', '<!-- toy-experiment:end -->'
@@ -62,12 +62,15 @@ def metric_table(results: Sequence[dict], models: Sequence[str],
 
 
 def comparison_table(rows: Sequence[dict]) -> str:
-    """The paired differences of :func:`stats.comparisons`."""
+    """The paired differences of :func:`stats.comparisons` (a pair of
+    another LRP model, e.g. the ViT's, names that model)."""
     lines = ['| pixel labels | LRP − … | per seed | mean [95 % CI] | '
              'LRP ahead |', '|---|---|---|---|---|']
     for r in rows:
         other = LABELS[r['other']] + (' (best baseline, chosen on val)'
                                       if r.get('best_baseline') else '')
+        if r.get('model', LRP) != LRP:  # another architecture's pair
+            other += f" (LRP here: {LABELS[r['model']]})"
         ci = ('' if r['lo'] != r['lo'] else
               f" [{r['lo']:+.2f}, {r['hi']:+.2f}]")
         lines.append(
@@ -219,6 +222,25 @@ TARGET_STAGE1_MAP, TARGET_STAGE1_MIN = 90.0, 10.0
 TARGET_UNET_ALL, TARGET_UNET_GAP = 60.0, 15.0
 
 
+def _stage1_labels(stage1: Sequence[dict]) -> List[str]:
+    """Each stage-1 classifier's architecture label: empty where every one
+    is the ResNet (as before there were others), else its name."""
+    archs = [s.get('arch', 'resnet') for s in stage1]
+    if all(a == 'resnet' for a in archs):
+        return ['' for _ in archs]
+    return [ARCH_LABELS.get(a, a) for a in archs]
+
+
+def stage1_summary(stage1: Sequence[dict]) -> str:
+    """``seed 0: val mAP 93.2, ...`` of :func:`experiment._stage1_info`,
+    each named by its architecture where several (or not the ResNet)
+    are run."""
+    return ', '.join(
+        f"{label + ' ' if label else ''}seed {s['seed']}: val mAP "
+        f"{s['map']:.1f}" for s, label in zip(stage1, _stage1_labels(stage1))
+    ) or 'none (random init)'
+
+
 def world_checks(results: Sequence[dict], num_train: int,
                  stage1: Sequence[dict]) -> List[str]:
     """The toy world's targets, measured: each stage-1 classifier's val mAP
@@ -228,11 +250,12 @@ def world_checks(results: Sequence[dict], num_train: int,
         return 'met' if ok else 'NOT met'
 
     lines = []
-    for s in stage1:
+    for s, label in zip(stage1, _stage1_labels(stage1)):
         took = '?' if s['minutes'] is None else f"{s['minutes']:.1f}"
         ok = (s['map'] >= TARGET_STAGE1_MAP and s['minutes'] is not None
               and s['minutes'] <= TARGET_STAGE1_MIN)
-        lines.append(f"stage-1 classifier, seed {s['seed']}: val mAP "
+        name = f' ({label})' if label else ''
+        lines.append(f"stage-1 classifier{name}, seed {s['seed']}: val mAP "
                      f"{s['map']:.1f} in {took} min (target ≥ "
                      f'{TARGET_STAGE1_MAP:.0f} in ≤ {TARGET_STAGE1_MIN:.0f} '
                      f'min: {mark(ok)})')

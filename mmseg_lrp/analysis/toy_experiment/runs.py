@@ -12,8 +12,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmseg_lrp.utils.results import read_run, val_records
 from .data import split_file
-from .models import (FROM_STAGE1, STAGE1_CONFIG, TOOLS_DIR, config_schedule,
-                     model_config)
+from .models import (FROM_STAGE1, STAGE1_CONFIGS, TOOLS_DIR,
+                     config_schedule, model_config)
 
 
 class Run:
@@ -33,6 +33,9 @@ class Run:
         after: A run that must finish first (its stage-1 classifier).
         late_options: More ``--cfg-options``, computed when the run starts
             (the path of ``after``'s best checkpoint).
+        seed: A stage-1 run's seed.
+        arch: A stage-1 run's architecture (a key of
+            :data:`models.STAGE1_CONFIGS`).
     """
 
     def __init__(self, name: str, config: str, work_dir: str,
@@ -40,12 +43,14 @@ class Run:
                  test: bool = False, data_root: Optional[str] = None,
                  model: Optional[str] = None,
                  after: Optional['Run'] = None,
-                 late_options: Optional[Callable[[], List[str]]] = None
-                 ) -> None:
+                 late_options: Optional[Callable[[], List[str]]] = None,
+                 seed: Optional[int] = None,
+                 arch: Optional[str] = None) -> None:
         self.name, self.config, self.work_dir = name, config, work_dir
         self.options, self.iters, self.metric = options, iters, metric
         self.test, self.data_root, self.model = test, data_root, model
         self.after, self.late_options = after, late_options
+        self.seed, self.arch = seed, arch
         self.log_dir: Optional[str] = None  # else execute()'s
         self.world: Optional[str] = None  # printed, where several run
 
@@ -162,15 +167,35 @@ def schedule_options(config: str, iters: Optional[int],
     return opts
 
 
+def stage1_name(seed: int, arch: str = 'resnet') -> str:
+    """Run name of a stage-1 classifier: ``stage1_seed{seed}`` (ResNet),
+    ``stage1_{arch}_seed{seed}`` (the others)."""
+    return (f'stage1_seed{seed}' if arch == 'resnet' else
+            f'stage1_{arch}_seed{seed}')
+
+
+def stage1_dir(seed: int, arch: str = 'resnet') -> str:
+    """Work dir name of a stage-1 classifier: ``stage1`` / ``stage1_seed{s}``
+    (ResNet), ``stage1_{arch}`` / ``stage1_{arch}_seed{s}`` (the others)."""
+    base = 'stage1' if arch == 'resnet' else f'stage1_{arch}'
+    return base if seed == 0 else f'{base}_seed{seed}'
+
+
 def stage1_run(root: str, work_dir: str, seed: int = 0,
-               iters: Optional[int] = None) -> Run:
-    """The stage-1 classifier on ``root``'s image-level pool."""
+               iters: Optional[int] = None, arch: str = 'resnet') -> Run:
+    """The stage-1 classifier of architecture ``arch`` (a key of
+    :data:`models.STAGE1_CONFIGS`) on ``root``'s image-level pool."""
+    if arch not in STAGE1_CONFIGS:
+        raise ValueError(f'unknown stage-1 architecture {arch!r}; choose '
+                         f'from {", ".join(STAGE1_CONFIGS)}')
+    config = STAGE1_CONFIGS[arch]
     opts = data_options(root, 1)[:2] + loader_options() + [
         f'randomness.seed={seed}'
-    ] + schedule_options(STAGE1_CONFIG, iters, max((iters or 0) // 3, 1)
+    ] + schedule_options(config, iters, max((iters or 0) // 3, 1)
                          if iters else None)
-    return Run(f'stage1_seed{seed}', STAGE1_CONFIG, work_dir, opts,
-               iters or config_schedule(STAGE1_CONFIG)[1], metric='cls/mAP')
+    return Run(stage1_name(seed, arch), config, work_dir, opts,
+               iters or config_schedule(config)[1], metric='cls/mAP',
+               seed=seed, arch=arch)
 
 
 def stage1_options(model: str, ckpt: Optional[str]) -> List[str]:

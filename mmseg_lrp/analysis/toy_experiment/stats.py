@@ -2,7 +2,7 @@
 with their 95 % confidence intervals."""
 import math
 import statistics
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 
 def t_quantile(p: float, dof: int) -> float:
@@ -67,9 +67,11 @@ def best_of(results: Sequence[dict], models: Sequence[str], n: int,
 
 def comparisons(results: Sequence[dict], lrp: str, others: Sequence[str],
                 baselines: Sequence[str], budgets: Sequence[int],
-                metric: str = 'test') -> List[dict]:
+                metric: str = 'test',
+                pairs: Sequence[Tuple[str, str]] = ()) -> List[dict]:
     """Paired ``lrp - X`` for every X of ``others`` and for the best
-    baseline of each budget (chosen on val)."""
+    baseline of each budget (chosen on val), then ``a - b`` for every
+    ``(a, b)`` of ``pairs`` (e.g. the ViT's LRP model and its reference)."""
     rows = []
     for n in budgets:
         best = best_of(results, baselines, n, 'val')
@@ -77,5 +79,10 @@ def comparisons(results: Sequence[dict], lrp: str, others: Sequence[str],
             row = paired(results, lrp, other, n, metric)
             if row is not None:
                 row['best_baseline'] = other == best and other not in others
+                rows.append(row)
+        for model, other in pairs:
+            row = paired(results, model, other, n, metric)
+            if row is not None:
+                row['best_baseline'] = False
                 rows.append(row)
     return rows
