@@ -260,3 +260,15 @@ def test_attn_lrp_rule_against_its_definitions():
     torch.testing.assert_close(Rv.sum((2, 3, 4)) + R_P.sum((2, 3, 4)),
                                R_O.sum((2, 3)), **TOL)
     assert (R_S.sum() - R_P.sum()).abs() > 1e-6
+
+
+def test_detach_bias_on_token_linear_layers():
+    """The original code's detached bias works on linear layers over
+    tokens (bias on the last dim): same heatmaps, different gradient."""
+    model, head = vit(), Classifier()
+    x = torch.randn(1, 3, 16, 12, dtype=torch.float64)
+    H0, _ = lrp(model, head, x)
+    H1, _ = lrp(model, head, x,
+                rules=[dict(layers='layers.*', type='epsilon',
+                            epsilon=1e-12, detach_bias=True)])
+    torch.testing.assert_close(H1, H0, rtol=1e-8, atol=1e-10)

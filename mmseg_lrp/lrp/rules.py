@@ -263,7 +263,9 @@ class Epsilon(LinearRule):
         a, z = ctx.select(rec.input), ctx.select(rec.output)
         b = getattr(rec.module, 'bias', None) if rec.fn is None else None
         if self.detach_bias and b is not None:
-            b = b.view((1, -1) + (1, ) * (z.dim() - 2)).to(z.dtype)
+            shape = ((1, ) * (z.dim() - 1) + (-1, )) if isinstance(
+                rec.module, nn.Linear) else (1, -1) + (1, ) * (z.dim() - 2)
+            b = b.view(shape).to(z.dtype)  # linear: on tokens too
             z = z - b + b.detach()
         return ctx.out(self.relevance(rec, R, ctx,
                                       self.terms(a, ctx.weight(rec)), z))
