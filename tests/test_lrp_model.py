@@ -377,3 +377,52 @@ def test_slide_inference_through_mmseg():
                     crop, mode='tensor')
                 count[:, :, y:y + 64, x:x + 64] += 1
     torch.testing.assert_close(logits, manual / count)
+
+
+def vit_model(**head):
+    """The DeiT-S base config with a tiny ViT (random weights) and the
+    class-token read-out."""
+    return build('unrolled-lrp_deit-s16.py', backbone=dict(
+        arch=dict(_delete_=True, embed_dims=24, num_layers=2, num_heads=3,
+                  feedforward_channels=48),
+        img_size=64, patch_size=16, init_cfg=None),
+        decode_head=dict(in_channels=24, epsilon=1e-12, **head))
+
+
+def test_vit_segmentor_heatmaps_loss_and_rule_checks():
+    """Through mmseg: the ViT segmentor's loss trains the untied decoder's
+    value path; with biases, class token and position embedding at zero its
+    tensor-mode heatmaps conserve the class-token classifier's logits
+    (LRP-0 through LayerNorm, attention and residual sums); rule entries
+    that apply nowhere on the ViT's operations are refused at build
+    time."""
+    model = vit_model(tie=False)
+    model.train()  # drop path 0.1: the decoder follows the tape
+    inputs, samples = batch(2, labelled=(0, ))
+    losses = model.loss(inputs, samples)
+    losses['decode.loss_seg'].backward()
+    head = model.decode_head
+    qkv = head.untied['layers__1__attn__qkv']
+    assert qkv.grad is not None and qkv.grad.abs().sum() > 0
+    model = vit_model()
+    model.eval()
+    for m in model.modules():  # bias-free: relevance is conserved
+        for name in ('bias', ):
+            if isinstance(getattr(m, name, None), torch.nn.Parameter):
+                torch.nn.init.zeros_(getattr(m, name))
+    with torch.no_grad():
+        model.backbone.pos_embed.zero_()
+        model.backbone.cls_token.zero_()
+        H = model(inputs, mode='tensor')
+        feats = model.extract_feat(inputs)
+        logits = model.decode_head.classify(feats)
+    assert H.shape == (2, 5, 64, 64)
+    # LayerNorm's centring and the softmax make this not exact in
+    # general; with zero biases and embeddings LRP-0 conserves exactly
+    torch.testing.assert_close(H.sum((2, 3)), logits, rtol=1e-8, atol=1e-8)
+    vit_model(conv_rules=[dict(layers='layers.*.attn', type='attn_lrp')])
+    with pytest.raises(ValueError, match=r"'zplus' cannot decode.*"
+                       r'layers.0.attn \(MultiheadAttention\)'):
+        vit_model(conv_rules=[dict(layers='layers.0.attn', type='zplus')])
+    with pytest.raises(ValueError, match='matches no layer'):
+        vit_model(conv_rules=[dict(layers='blocks.*', type='zplus')])

@@ -115,7 +115,7 @@ class RuleMap:
         Args:
             layers: ``(name, module)`` or ``(name, module, is_op)`` of every
                 layer and operation the tape records (encoder and
-                classifier, see :func:`~.archs.recorded_layers`).
+                classifier, see :func:`~.archs.rule_targets`).
 
         Raises:
             ValueError: Naming the rule's config key, its pattern and the

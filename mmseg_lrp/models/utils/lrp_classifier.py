@@ -7,7 +7,7 @@ from torch import Tensor
 
 from mmengine.model import Sequential
 from mmseg_lrp.lrp import (CLASSIFIER, LRPPropagator, Tape, full_precision,
-                           recorded_layers)
+                           rule_targets)
 
 
 def check_head_kwargs(kwargs: dict) -> None:
@@ -148,9 +148,11 @@ class LRPClassifierMixin:
 
     def check_rules(self, backbone: nn.Module) -> None:
         """Refuse ``conv_rules`` that would never apply to ``backbone`` and
-        this classifier (:meth:`mmseg_lrp.lrp.RuleMap.check`)."""
+        this classifier (:meth:`mmseg_lrp.lrp.RuleMap.check`): the
+        encoder's recorded layers and the operations its blocks record
+        (e.g. a ViT's attention cores)."""
         self.propagator.rule_map.check(
-            recorded_layers(backbone) + self.recorded_classifier_layers())
+            rule_targets(backbone) + self.recorded_classifier_layers())
 
     def classify(self, inputs: Sequence[Tensor]) -> Tensor:
         """Image-level logits of the encoder's last output.
