@@ -250,7 +250,7 @@ def test_toy_experiment_plans_one_stage1_per_architecture(tmp_path,
         TOY_DIR, 'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-'
         '64x64.py')
     vit_cfg = osp.join(
-        TOY_DIR, 'unrolled-lrp_vit-l4-c96-p8_1xb16-3000iter_toyvoc-cls-'
+        TOY_DIR, 'unrolled-lrp_vit-l4-c96-p8_1xb16-10000iter_toyvoc-cls-'
         '64x64.py')
     assert models.STAGE1_CONFIGS == dict(resnet=resnet_cfg, vit=vit_cfg)
     assert models.STAGE1_CONFIG == resnet_cfg
@@ -270,7 +270,8 @@ def test_toy_experiment_plans_one_stage1_per_architecture(tmp_path,
     for r in stage1:  # the ResNet's options, the same for the ViT
         assert r.options == data_options(root, 1)[:2] + loader_options() + [
             f'randomness.seed={r.seed}']
-        assert r.iters == 3000 and r.metric == 'cls/mAP'
+        assert r.iters == (10000 if 'vit' in r.name else 3000)
+        assert r.metric == 'cls/mAP'
     # each stage 1's best checkpoint, as a finished run leaves it
     for r in stage1:
         os.makedirs(r.work_dir)
@@ -316,19 +317,19 @@ def test_toy_experiment_keeps_a_finished_vit_stage1(tmp_path, monkeypatch):
     logged.mkdir(parents=True)
     (logged / 'config.py').write_text(
         'train_dataloader = dict(dataset=dict())\n')
-    records = [{'cls/mAP': 70.0, 'step': 1500}]
+    records = [{'cls/mAP': 70.0, 'step': 5000}]
     (logged / 'scalars.json').write_text(
         ''.join(json.dumps(r) + '\n' for r in records))
     got = plan(tmp_path, monkeypatch, '--models', 'unrolled-lrp-vit',
                'unrolled-lrp-frozen-vit')
     vit = got['stage1'][0]
     assert not vit.finished()  # still training: would start over
-    records.append({'cls/mAP': 81.25, 'step': 3000})
+    records.append({'cls/mAP': 81.25, 'step': 10000})
     (logged / 'scalars.json').write_text(
         ''.join(json.dumps(r) + '\n' for r in records))
     assert vit.finished()
     info = experiment._stage1_info(None, got['stage1'])
-    assert info == [dict(seed=0, arch='vit', map=81.25, iters=3000,
+    assert info == [dict(seed=0, arch='vit', map=81.25, iters=10000,
                          minutes=None)]
     assert stage1_summary(info) == 'ViT seed 0: val mAP 81.2'
     assert world_checks([], 120, info)[0].startswith(

@@ -15,7 +15,7 @@ STAGE1_CONFIGS: Dict[str, str] = {
              'unrolled-lrp_r18-cifar-c16_1xb16-3000iter_toyvoc-cls-64x64.py'),
     'vit':
     osp.join(CONFIG_DIR,
-             'unrolled-lrp_vit-l4-c96-p8_1xb16-3000iter_toyvoc-cls-64x64.py'),
+             'unrolled-lrp_vit-l4-c96-p8_1xb16-10000iter_toyvoc-cls-64x64.py'),
 }
 STAGE1_CONFIG = STAGE1_CONFIGS['resnet']
 # how the reports name each stage-1 architecture
