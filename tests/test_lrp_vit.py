@@ -272,3 +272,28 @@ def test_detach_bias_on_token_linear_layers():
                 rules=[dict(layers='layers.*', type='epsilon',
                             epsilon=1e-12, detach_bias=True)])
     torch.testing.assert_close(H1, H0, rtol=1e-8, atol=1e-10)
+
+
+def test_vit_memory_bounded_gradients_equal_one_pass():
+    """Class chunks under checkpointing give the one-pass heatmaps and
+    training gradients (the rules' autograd adjoints inside checkpointed
+    regions included)."""
+    model, head = vit(), Classifier()
+    model.train()
+    x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    c = torch.randn(2, 5, 16, 12, dtype=torch.float64)
+    params = list(model.parameters())
+    out = []
+    for kw in ({}, dict(class_chunk=2, use_checkpoint=True)):
+        with TapeRecorder(model) as rec:
+            feat = model(x)[-1]
+        head(feat, rec.tape)
+        H = LRPPropagator(1e-12).heatmaps(rec.tape, **kw)
+        g = torch.autograd.grad((H * c).sum(), params, allow_unused=True)
+        out.append((H, g))
+    torch.testing.assert_close(out[1][0], out[0][0], **TOL)
+    for a, b in zip(out[1][1], out[0][1]):
+        if b is None:
+            assert a is None or not a.abs().max()
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)

@@ -162,6 +162,10 @@ def conv_transpose(s: Tensor, weight: Tensor, module,
     return _unfold(c, s.shape[0])
 
 
+def _keep(t: Tensor) -> Tensor:
+    return t
+
+
 def probe_adjoint(fn: Callable[[Tensor], Tensor], s: Tensor,
                   in_shape: torch.Size) -> Tensor:
     """``J^T s`` of a linear map ``fn`` (any layer's linear part, e.g. a
@@ -179,7 +183,12 @@ def probe_adjoint(fn: Callable[[Tensor], Tensor], s: Tensor,
         ``(K, *in_shape)``, differentiable w.r.t. ``s`` and whatever ``fn``
         uses (the tied weights), so the decoder stays trainable.
     """
-    with torch.enable_grad():
+    # Inside a checkpointed region (memory-bounded decoding) the region's
+    # saved-tensor hooks would drop what the probe's graph saves, and the
+    # grad call below would recompute the whole region to get it back, once
+    # per call: the probe's graph keeps its own (small) tensors instead.
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(
+            _keep, _keep):
         probe = torch.zeros((s.shape[0], ) + tuple(in_shape), dtype=s.dtype,
                             device=s.device, requires_grad=True)
         out = fn(probe)
