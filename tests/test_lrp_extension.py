@@ -148,7 +148,7 @@ class MixNetAdapter:
         return []
 
     def ops(self, module, name):
-        return [('mix', module, True)]
+        return [('mix', module, 'epsilon')]
 
     def build(self, module, name, records, inputs, output):
         i = next(i for i, r in enumerate(records) if r.module is module.stem)
@@ -194,6 +194,17 @@ def test_a_new_family_is_one_registration(registry):
     H2, _ = heatmaps(enc, pool, fc, x,
                      [dict(layers='mix', type='epsilon', epsilon=1.)])
     assert (H2 - H).abs().max() > 1e-6 * H.abs().max()
+    # a template rule for layers (the docs' gamma) leaves operations alone
+    register_toy_gamma()
+    H3, _ = heatmaps(enc, pool, fc, x, [dict(layers='*', type='toy_gamma',
+                                             gamma=0.5)])
+    H4, _ = heatmaps(enc, pool, fc, x, [
+        dict(layers=p, type='toy_gamma', gamma=0.5)
+        for p in ('stem', 'blocks.*')])
+    assert torch.isfinite(H3).all()
+    torch.testing.assert_close(H3, H4, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="'toy_gamma' cannot decode.*mix"):
+        RuleMap([dict(layers='mix', type='toy_gamma')]).check(targets)
     with pytest.raises(KeyError, match='mixnet'):
         register_family(mix_family())  # a second family of that name
 
@@ -310,3 +321,51 @@ def test_lrp_core_and_gpu_check_run_without_openmmlab():
     assert out.stdout.count('(OK)') == 2, out.stdout[-3000:]
     assert 'exit 0' in out.stdout, out.stdout[-3000:]
     assert '| original |' in out.stdout
+
+
+@pytest.mark.parametrize('mode', ['reflect', 'circular', 'same'])
+def test_conv_padding_modes_are_exact(mode):
+    """Conv2d with non-zero padding (reflect, circular) or string padding
+    goes through the module's own convolution and autograd's adjoint."""
+    torch.manual_seed(0)
+    pad = 'same' if mode == 'same' else 1
+    kw = {} if mode == 'same' else dict(padding_mode=mode)
+    enc = nn.Sequential(nn.Conv2d(3, 6, 3, padding=pad, **kw), nn.ReLU(),
+                        nn.Conv2d(6, 8, 3, padding=1), nn.ReLU()).double()
+    pool, fc = nn.AdaptiveAvgPool2d(1), nn.Linear(8, 3).double()
+    x = torch.randn(2, 3, 9, 7, dtype=torch.float64)
+    H, _ = heatmaps(enc, pool, fc, x)
+    torch.testing.assert_close(H, grad_x_input(enc, pool, fc, x),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_resnet_drop_path_in_train_mode_is_exact():
+    """mmpretrain's ResNet blocks end the residual branch with drop_path
+    before the addition: with DropPath active (same random masks in both
+    passes) LRP-0 still equals gradient x input."""
+    pytest.importorskip('mmpretrain')
+    from mmpretrain.models.backbones import ResNet
+    torch.manual_seed(0)
+    enc = ResNet(depth=18, drop_path_rate=0.5, out_indices=(3, )).double()
+    check_encoder(enc, inplace_act='disable')
+    enc.eval()
+    for m in enc.modules():
+        if type(m).__name__ == 'DropPath':
+            m.train()
+    pool, fc = nn.AdaptiveAvgPool2d(1), nn.Linear(512, 3).double()
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+
+    def run(x):
+        torch.manual_seed(5)
+        return enc(x)[-1]
+
+    with TapeRecorder(enc) as rec:
+        feat = run(x)
+    tape = rec.tape
+    pooled = tape.record(pool, feat, pool(feat), CLASSIFIER + 'pool')
+    tape.record(fc, pooled.flatten(1), fc(pooled.flatten(1)),
+                CLASSIFIER + 'fc')
+    H = LRPPropagator(1e-12).heatmaps(tape)
+    xg = x.clone().requires_grad_(True)
+    G = gradient_x_input(fc(pool(run(xg)).flatten(1)), xg)
+    torch.testing.assert_close(H, G, rtol=1e-8, atol=1e-10)

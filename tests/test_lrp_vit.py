@@ -127,17 +127,24 @@ def oracle(model, head, x, create_graph=False):
                                                ('featmap', True)])
 def test_vit_lrp0_equals_gradient_x_input_detached(mode, out_type,
                                                    pre_norm):
-    model = vit(out_type, pre_norm)
+    # train mode with dropout and drop path active (the same random masks
+    # in both passes: the decoder follows the recorded forward)
+    drop = dict(drop_rate=0.3, drop_path_rate=0.5) if mode == 'train' \
+        else {}
+    model = vit(out_type, pre_norm, **drop)
     getattr(model, mode)()
     check_encoder(model)
     head = Classifier(pool=out_type == 'featmap')
     x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    torch.manual_seed(5)
     H, tape = lrp(model, head, x)
+    torch.manual_seed(5)
     G = oracle(model, head, x)
     assert G.abs().max() > 1e-3  # not vacuous
     torch.testing.assert_close(H, G, **TOL)
     # the recorded values are the real forward's: detaching changes
     # gradients, not values
+    torch.manual_seed(5)
     with Detached(model):
         torch.testing.assert_close(head(model(x)[-1]), tape.output(), **TOL)
     # class-batched == one class at a time
@@ -204,6 +211,15 @@ def test_vit_rules_and_checks():
                        r'pos_embed.*rules that can: epsilon, move'):
         RuleMap([dict(layers='pos_embed', type='layer_norm')]).check(
             targets)
+    # operations that only move values keep their rule under catch-alls
+    with TapeRecorder(model) as rec:
+        model(x)
+    by_name = {r.name: r for r in rec.tape.records()}
+    eps = RuleMap([dict(layers='*', type='epsilon', epsilon=0.25)])
+    assert type(eps.rule_for(by_name['output'])).__name__ == 'Move'
+    assert eps.rule_for(by_name['pos_embed']).epsilon == 0.25
+    with pytest.raises(ValueError, match="'epsilon' cannot decode.*output"):
+        RuleMap([dict(layers='output', type='epsilon')]).check(targets)
     with pytest.raises(ValueError, match='matches no layer.*layers.1.attn'):
         RuleMap([dict(layers='layers.1.atn', type='attn_lrp')]).check(
             targets)
@@ -254,8 +270,10 @@ def test_attn_lrp_rule_against_its_definitions():
     R_S = S * (R_P - P * R_P.sum(-1, keepdim=True))
     torch.testing.assert_close(R_S[0, 0, 0, 1], want, **TOL)
     # q k^T: the uniform rule conserves R_S between q and k
-    torch.testing.assert_close(
-        (Rq + Rk).sum((2, 3, 4)), R_S.sum((2, 3, 4)), **TOL)
+    torch.testing.assert_close(Rq.sum((2, 3, 4)), 0.5 * R_S.sum((2, 3, 4)),
+                               **TOL)
+    torch.testing.assert_close(Rk.sum((2, 3, 4)), 0.5 * R_S.sum((2, 3, 4)),
+                               **TOL)
     # v and P share R_O; the softmax is not conservative
     torch.testing.assert_close(Rv.sum((2, 3, 4)) + R_P.sum((2, 3, 4)),
                                R_O.sum((2, 3)), **TOL)
@@ -272,6 +290,11 @@ def test_detach_bias_on_token_linear_layers():
                 rules=[dict(layers='layers.*', type='epsilon',
                             epsilon=1e-12, detach_bias=True)])
     torch.testing.assert_close(H1, H0, rtol=1e-8, atol=1e-10)
+    # what it changes: the biases get the gradient H / z (the default's
+    # exact z / z gives them none)
+    bias = model.layers[1].ffn.layers[1].bias
+    g0, g1 = (torch.autograd.grad(H.sum(), bias)[0] for H in (H0, H1))
+    assert g0.abs().max() < 1e-10 < g1.abs().max()
 
 
 def test_vit_memory_bounded_gradients_equal_one_pass():

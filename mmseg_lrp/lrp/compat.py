@@ -4,6 +4,7 @@ affected."""
 from typing import List
 
 import torch
+import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .records import LayerRecord, ResidualRecord, Tape
@@ -20,7 +21,11 @@ def residual_batch_norms(tape: Tape) -> List[LayerRecord]:
     for rec in tape.records():
         if not isinstance(rec, ResidualRecord):
             continue
-        last = rec.main[-1] if rec.main else None
+        # the branch's last record, past pass-through layers (mmpretrain's
+        # drop_path: Identity at rate 0)
+        last = next((r for r in reversed(rec.main)
+                     if not (isinstance(r, LayerRecord) and isinstance(
+                         r.module, nn.Identity))), None)
         if isinstance(last, LayerRecord) and isinstance(last.module,
                                                         _BatchNorm):
             found.append(last)

@@ -187,6 +187,7 @@ def probe_adjoint(fn: Callable[[Tensor], Tensor], s: Tensor,
     # saved-tensor hooks would drop what the probe's graph saves, and the
     # grad call below would recompute the whole region to get it back, once
     # per call: the probe's graph keeps its own (small) tensors instead.
+    graph = torch.is_grad_enabled() or s.requires_grad
     with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(
             _keep, _keep):
         probe = torch.zeros((s.shape[0], ) + tuple(in_shape), dtype=s.dtype,
@@ -195,8 +196,7 @@ def probe_adjoint(fn: Callable[[Tensor], Tensor], s: Tensor,
         if out.shape != s.shape:
             raise RuntimeError(f'linear map gives {tuple(out.shape)}, '
                                f'relevance is {tuple(s.shape)}')
-        (c, ) = torch.autograd.grad(out, probe, s, create_graph=torch.
-                                    is_grad_enabled() or s.requires_grad)
+        (c, ) = torch.autograd.grad(out, probe, s, create_graph=graph)
     return c
 
 
@@ -402,11 +402,11 @@ def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float,
         kh, kw, divisor = tiles
         c = s.repeat_interleave(kh, -2).repeat_interleave(kw, -1) / divisor
         return a * c
+    graph = torch.is_grad_enabled() or s.requires_grad
     with torch.enable_grad():
         probe = torch.zeros((s.shape[0] * a.shape[0], ) + a.shape[1:],
                             dtype=s.dtype, device=s.device,
                             requires_grad=True)
         (c, ) = torch.autograd.grad(module(probe), probe, _fold(s),
-                                    create_graph=torch.is_grad_enabled()
-                                    or s.requires_grad)
+                                    create_graph=graph)
     return a * _unfold(c, s.shape[0])

@@ -85,12 +85,14 @@ class RuleMap:
         self._defaults: Dict[str, Rule] = {}
 
     def can_decode(self, rule: Union[Rule, Type[Rule]], module: nn.Module,
-                   op: bool = False) -> bool:
-        """Whether ``rule`` (an instance or class) decodes ``module``, or,
-        with ``op``, an operation recorded with its linear part: by the
-        rule's own types or by an entry of the layer map."""
+                   op: Union[None, bool, str] = None) -> bool:
+        """Whether ``rule`` (an instance or class) decodes ``module``: by
+        the rule's own types or by an entry of the layer map. For an
+        operation recorded with its linear part (``op``: True, or its
+        default rule's name), rules with ``ops = True``; an operation that
+        only moves values (default ``'move'``) takes ``move`` alone."""
         if op:
-            return rule.ops
+            return rule.ops and (op != 'move' or rule.name == 'move')
         return any(is_a(module, t) for t in rule.layer_types) or any(
             name == rule.name and is_a(module, t)
             for t, name in self.layer_map)
@@ -113,16 +115,17 @@ class RuleMap:
         and may match none.
 
         Args:
-            layers: ``(name, module)`` or ``(name, module, is_op)`` of every
+            layers: ``(name, module)`` or ``(name, module, op)`` of every
                 layer and operation the tape records (encoder and
-                classifier, see :func:`~.archs.rule_targets`).
+                classifier, see :func:`~.archs.rule_targets`); ``op``: None
+                for a layer, else the operation's default rule (or True).
 
         Raises:
             ValueError: Naming the rule's config key, its pattern and the
                 nearest layer names, or the matched layers, their types and
                 the rules that can decode them.
         """
-        layers = [(t[0], t[1], t[2] if len(t) > 2 else False)
+        layers = [(t[0], t[1], t[2] if len(t) > 2 else None)
                   for t in layers]
         names = [n for n, _, _ in layers]
         for i, (pattern, rule) in enumerate(self.by_name):
@@ -162,9 +165,10 @@ class RuleMap:
         Raises:
             NotImplementedError: The layer type has no rule.
         """
+        op = None if rec.fn is None else (rec.rule or True)
         for pattern, rule in self.by_name:
             if self._matches(pattern, rec.name) and self.can_decode(
-                    rule, rec.module, rec.fn is not None):
+                    rule, rec.module, op):
                 return rule
         name = rec.rule or self.default(rec.module)
         if name is None:

@@ -164,6 +164,14 @@ def build_rule(cfg: Union[str, dict, Rule], where: str = 'rule') -> Rule:
 
 
 # -- the template ------------------------------------------------------------
+def _plain_conv2d(m: nn.Module) -> bool:
+    """A Conv2d with numeric zero padding: the hand-written adjoint
+    (transposed convolution) applies; other padding modes ('reflect',
+    'same', ...) go through the module's own ``_conv_forward``."""
+    return (isinstance(m, nn.Conv2d) and m.padding_mode == 'zeros'
+            and not isinstance(m.padding, str))
+
+
 Term = Tuple[Tensor, Optional[Tensor]]
 
 
@@ -179,7 +187,6 @@ class LinearRule(Rule):
     part; the adjoint comes from autograd.
     """
     layer_types = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-    ops = True
     lazy = True
     exact = True  # terms are the layer itself: divide by the recorded z
 
@@ -195,7 +202,7 @@ class LinearRule(Rule):
             return rec.fn(t)
         if isinstance(m, nn.Linear):
             return F.linear(t, w)
-        if isinstance(m, nn.Conv2d):
+        if _plain_conv2d(m):
             return F_.folded(lambda u: F_.conv(m, u, w))(t)
         if isinstance(m, _ConvNd) and not m.transposed:
             return F_.folded(lambda u: m._conv_forward(u, w, None))(t)
@@ -210,7 +217,7 @@ class LinearRule(Rule):
         if rec.fn is None and type(self).forward is LinearRule.forward:
             if isinstance(m, nn.Linear):
                 return torch.matmul(s, w)
-            if isinstance(m, nn.Conv2d):
+            if _plain_conv2d(m):
                 return F_.conv_transpose(s, w, m, in_shape)
         return F_.probe_adjoint(lambda t: self.forward(rec, ctx, t, w), s,
                                 in_shape)
@@ -248,6 +255,8 @@ class Epsilon(LinearRule):
         detach_bias: Treat the bias inside ``z`` as a constant in the
             backward pass (the original code's choice); same values.
     """
+
+    ops = True  # recorded linear operations (a ViT's pos_embed glue) too
 
     def __init__(self, epsilon: Optional[float] = None,
                  detach_bias: bool = False) -> None:

@@ -43,9 +43,11 @@ class BlockAdapter:
         return []
 
     def ops(self, module: nn.Module, name: str
-            ) -> List[Tuple[str, nn.Module, bool]]:
-        """``(name, module, has_fn)`` of the operation records
-        :meth:`build` adds (for the build-time rule checks)."""
+            ) -> List[Tuple[str, nn.Module, Optional[str]]]:
+        """``(name, module, rule)`` of the operation records :meth:`build`
+        adds, for the build-time rule checks: ``rule`` is the default rule
+        of an operation recorded with its linear part (``fn``), None for
+        one decoded by its module's type (e.g. an attention core)."""
         return []
 
     def build(self, module: nn.Module, name: str, records: Tape,
@@ -82,10 +84,16 @@ class ResidualBlock(BlockAdapter):
     def build(self, module, name, records, inputs, output):
         last, shortcut_mod = self.main_last(module), self.shortcut(module)
         idx = max(i for i, r in enumerate(records) if r.module is last)
-        rest = records[idx + 1:]
-        main = Tape(records[:idx + 1])
-        shortcut = Tape(r for r in rest if _contains(shortcut_mod, r.module))
-        post = Tape(r for r in rest if not _contains(shortcut_mod, r.module))
+
+        def part(recs, inside):
+            return Tape(r for r in recs
+                        if _contains(shortcut_mod, r.module) == inside)
+
+        # the shortcut may run before the branch's last layer (mmpretrain's
+        # blocks: downsample, then drop_path, then the addition)
+        main, post = part(records[:idx + 1], False), part(
+            records[idx + 1:], False)
+        shortcut = part(records, True)
         shortcut_out = shortcut.output() if shortcut else inputs[0]
         return [ResidualRecord(module, main, shortcut, post, main.output(),
                                shortcut_out, name)]
@@ -169,14 +177,16 @@ def recorded_layers(root: nn.Module, layers: Optional[LayerMap] = None
                 and default_rule_name(m, layers) is not None)]
 
 
-def rule_targets(root: nn.Module) -> List[Tuple[str, nn.Module, bool]]:
-    """``(name, module, is_op)`` of everything a rule pattern can name:
-    recorded leaf layers and the operations blocks record."""
+def rule_targets(root: nn.Module
+                 ) -> List[Tuple[str, nn.Module, Optional[str]]]:
+    """``(name, module, op)`` of everything a rule pattern can name:
+    recorded leaf layers (``op`` None) and the operations blocks record
+    (``op``: their default rule, see :meth:`BlockAdapter.ops`)."""
     out = []
     for name, m in recorded_layers(root):
         adapter = block_adapter(m)
         if adapter is None:
-            out.append((name, m, False))
+            out.append((name, m, None))
         else:
             out += adapter.ops(m, name)
     return out

@@ -24,11 +24,20 @@ def _vgg_without_classifier(m: nn.Module) -> Optional[str]:
 
 
 def _blocks(pkg: str, norm: str) -> dict:
+    # mmpretrain's blocks end the residual branch with drop_path (DropPath,
+    # or Identity at rate 0) before the addition; torchvision's with the BN
+    def last(name):
+        def main_last(b):
+            drop = getattr(b, 'drop_path', None)
+            return getattr(b, name) if drop is None else drop
+
+        return main_last
+
     return {
-        f'{pkg}.Bottleneck': ResidualBlock(
-            lambda b: getattr(b, f'{norm}3'), lambda b: b.downsample),
-        f'{pkg}.BasicBlock': ResidualBlock(
-            lambda b: getattr(b, f'{norm}2'), lambda b: b.downsample),
+        f'{pkg}.Bottleneck': ResidualBlock(last(f'{norm}3'),
+                                           lambda b: b.downsample),
+        f'{pkg}.BasicBlock': ResidualBlock(last(f'{norm}2'),
+                                           lambda b: b.downsample),
     }
 
 

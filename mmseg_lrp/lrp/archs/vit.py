@@ -34,6 +34,10 @@ VIT = 'mmpretrain.models.backbones.vision_transformer.'
 ATTENTION = 'mmpretrain.models.utils.attention.MultiheadAttention'
 
 
+def _join(prefix: str, name: str) -> str:
+    return f'{prefix}.{name}' if prefix else name
+
+
 def _index(records, module) -> int:
     for i, r in enumerate(records):
         if r.module is module:
@@ -46,22 +50,22 @@ class EncoderLayerAdapter(BlockAdapter):
     """mmpretrain's ``TransformerEncoderLayer`` as two residual records."""
 
     def ops(self, module, name):
-        return [(f'{name}.attn', module.attn, False)]
+        return [(_join(name, 'attn'), module.attn, None)]
 
     def build(self, module, name, records, inputs, output):
         attn, recs = module.attn, list(records)
         qkv, proj = _index(recs, attn.qkv), _index(recs, attn.proj)
         end = _index(recs, attn.out_drop)  # the attention branch's last
         core = op_record(attn, recs[qkv].output, recs[proj].input,
-                         f'{name}.attn')
+                         _join(name, 'attn'))
         main1 = Tape(recs[:qkv + 1] + [core] + recs[proj:end + 1])
         main2 = Tape(recs[end + 1:])
         x1 = main2[0].input  # ln2's input: the stream after the first sum
         return [
             ResidualRecord(attn, main1, Tape(), Tape(), main1.output(),
-                           inputs[0], f'{name}.attn_residual', out=x1),
+                           inputs[0], _join(name, 'attn_residual'), out=x1),
             ResidualRecord(module.ffn, main2, Tape(), Tape(), main2.output(),
-                           x1, f'{name}.ffn_residual', out=output)
+                           x1, _join(name, 'ffn_residual'), out=output)
         ]
 
 
@@ -74,12 +78,13 @@ class ViTAdapter(BlockAdapter):
     """
 
     def ops(self, module, name):
-        p = f'{name}.' if name else ''
-        return [(p + 'patch_embed.flatten', module.patch_embed, True),
-                (p + 'pos_embed', module, True), (p + 'output', module, True)]
+        p = _join(name, '')
+        return [(p + 'patch_embed.flatten', module.patch_embed, 'move'),
+                (p + 'pos_embed', module, 'epsilon'),
+                (p + 'output', module, 'move')]
 
     def build(self, module, name, records, inputs, output):
-        p = f'{name}.' if name else ''
+        p = _join(name, '')
         recs, pe = list(records), module.patch_embed
         i = _index(recs, pe.projection)
         conv_out = recs[i].output
