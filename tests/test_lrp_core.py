@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from conftest import gradient_x_input
 from mmseg_lrp.lrp import LRPPropagator, TapeRecorder, select_rows
 from mmseg_lrp.lrp import functional as R_
+from mmseg_lrp.lrp import rules
 
 TOL = 1e-5  # max relative error (max |diff| / max |oracle|)
 
@@ -252,6 +253,14 @@ def test_max_pool_sums_shared_argmax(kernel, stride, padding, ceil):
         torch.testing.assert_close(out[k], g)
 
 
+def apply_rule(rule, module, a, z, R, eps=1e-12, weights=None):
+    """One rule object on one layer record, as the propagator calls it
+    ('sign' stabilizer, all samples)."""
+    from mmseg_lrp.lrp import LayerRecord, RuleContext
+    ctx = RuleContext(eps, select_rows(), weights, 'sign')
+    return rule(LayerRecord(module, a, z, 'x'), R, ctx)
+
+
 @pytest.mark.parametrize('stride,padding,dilation,groups,size', [
     (1, 1, 1, 1, (9, 9)), (2, 1, 1, 1, (10, 7)), (2, 0, 2, 2, (11, 12)),
     (3, 2, 1, 1, (8, 13))
@@ -265,8 +274,7 @@ def test_conv_rule_equals_gradient_x_input(stride, padding, dilation,
     a = torch.rand((2, 4) + size, dtype=torch.float64, requires_grad=True)
     z = conv(a)
     R = torch.randn((3, ) + z.shape, dtype=torch.float64)
-    out = R_.conv_epsilon(conv, conv.weight, a.detach(), z.detach(), R,
-                          1e-12)
+    out = apply_rule(rules.Epsilon(), conv, a.detach(), z.detach(), R)
     for k in range(3):
         s = R[k] / z.detach()
         (g, ) = torch.autograd.grad(z, a, s, retain_graph=True)
@@ -299,7 +307,7 @@ def test_zplus_rule_is_conservative_and_positive():
     conv = nn.Conv2d(3, 5, 3, 1, 1, bias=False).double()
     a = torch.rand(2, 3, 8, 8, dtype=torch.float64)
     R = torch.rand((1, 2, 5, 8, 8), dtype=torch.float64)
-    out = R_.conv_alpha_beta(conv, conv.weight, a, R, 1., 0., 1e-12)
+    out = apply_rule(rules.ZPlus(), conv, a, conv(a), R)
     assert (out >= 0).all()
     torch.testing.assert_close(out.sum((2, 3, 4)), R.sum((2, 3, 4)))
 
@@ -324,7 +332,8 @@ def test_zplus_skips_the_empty_negative_part_exactly():
     a = torch.rand(2, 4, 8, 8, dtype=torch.float64)
     R = torch.randn(3, 2, 6, 8, 8, dtype=torch.float64)
     w = conv.weight.detach().clone().requires_grad_(True)
-    out = R_.conv_alpha_beta(conv, w, a, R, 1., 0., 1e-9)
+    out = apply_rule(rules.ZPlus(), conv, a, conv(a), R, eps=1e-9,
+                     weights={'x': w})
     (g, ) = torch.autograd.grad(out.sum(), w)
     # the full formula, negative parts included (all zero here)
     w2 = conv.weight.detach().clone().requires_grad_(True)

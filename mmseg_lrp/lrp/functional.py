@@ -1,7 +1,9 @@
 """LRP rules as pure functions: the arithmetic behind the rule objects.
 
-The rule classes in :mod:`.rules` decide which of these applies to a layer
-and with which parameters; the functions here only compute.
+The rule classes in :mod:`.rules` decide what applies to a layer and with
+which parameters (most are instances of the ``LinearRule`` template); the
+functions here only compute: guarded division, adjoints, batch norm,
+pooling.
 
 Shapes: a record's tensors have the batch first, ``(N, ...)``; relevance
 carries the classes in front, ``(K, N, ...)``, so every class-independent term
@@ -210,61 +212,9 @@ def folded(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     return run
 
 
-def epsilon(module, weight: Tensor, a: Tensor, z: Tensor,
-            R: Union[Tensor, Scaled], eps: float,
-            stabilizer: str = 'sign') -> Scaled:
-    """LRP-epsilon for ``nn.Conv2d`` and ``nn.Linear``:
-    ``R_in = a * W^T (R / (z + eps))``, returned as ``Scaled(W^T s, a)``.
-
-    ``weight`` is the decoder's ``W``: the module's own (tied) or a copy;
-    ``stabilizer``: see :func:`divide`. ``R`` may be :class:`Scaled`: its
-    pending factor and ``1 / z`` are multiplied together first.
-    """
-    s = dense(scaled(R, reciprocal(z, eps, stabilizer)))
-    if isinstance(module, nn.Linear):
-        return Scaled(torch.matmul(s, weight), a)
-    return Scaled(conv_transpose(s, weight, module, a.shape), a)
-
-
-def conv_epsilon(module, weight: Tensor, a: Tensor, z: Tensor, R: Tensor,
-                 eps: float, stabilizer: str = 'sign') -> Tensor:
-    """:func:`epsilon` as one tensor."""
-    return dense(epsilon(module, weight, a, z, R, eps, stabilizer))
-
-
 def conv(module, a: Tensor, weight: Tensor) -> Tensor:
     return F.conv2d(a, weight, None, module.stride, module.padding,
                     module.dilation, module.groups)
-
-
-def conv_alpha_beta(module, weight: Tensor, a: Tensor, R: Tensor,
-                    alpha: float, beta: float, eps: float,
-                    stabilizer: str = 'sign') -> Tensor:
-    """LRP-alpha-beta for ``nn.Conv2d`` (``alpha=1, beta=0`` is z-plus).
-
-    Positive contributions ``a+ W+ + a- W-`` get ``alpha * R``, negative ones
-    ``a+ W- + a- W+`` get ``-beta * R``; the bias takes no relevance.
-    """
-    ap, an = a.clamp(min=0), a.clamp(max=0)
-    wp, wn = weight.clamp(min=0), weight.clamp(max=0)
-    # After a ReLU the input has no negative part: its two terms are exactly
-    # zero (values and gradients), so they are not computed.
-    signed = bool((a < 0).any())
-
-    def part(a1, w1, a2, w2):
-        z = conv(module, a1, w1)
-        if signed:
-            z = z + conv(module, a2, w2)
-        s = divide(R, z, eps, stabilizer)
-        out = a1 * conv_transpose(s, w1, module, a.shape)
-        if signed:
-            out = out + a2 * conv_transpose(s, w2, module, a.shape)
-        return out
-
-    out = alpha * part(ap, wp, an, wn)
-    if beta:
-        out = out - beta * part(ap, wn, an, wp)
-    return out
 
 
 def synced_bn(module) -> bool:

@@ -76,7 +76,7 @@ class LRPPropagator:
         rules: Rules for layer groups, first match wins:
             ``dict(layers='features.1*', type='zplus')`` or
             ``dict(layers=..., type='alpha_beta', alpha=2., beta=1.)``
-            (see :class:`~.rules.RuleMap`). Other layers use their type's
+            (see :class:`~.rule_map.RuleMap`). Other layers use their type's
             registered default (LRP-epsilon for conv and linear layers).
         where: Config key of ``rules``, for messages.
         stabilizer: How divisions by activations are guarded:
