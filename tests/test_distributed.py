@@ -50,6 +50,9 @@ def _syncbn_worker(rank, world, port, out):
     rin.sum().backward()
     torch.save(dict(rin=rin.detach(), grad=xr.grad),
                osp.join(out, f'rank{rank}.pt'))
+    # both ranks done with the backward's all_reduce before gloo is torn
+    # down (a rank leaving early aborted the other now and then)
+    dist.barrier()
     dist.destroy_process_group()
 
 
