@@ -352,11 +352,4 @@ def avg_pool(module, a: Tensor, z: Tensor, R: Tensor, eps: float,
         kh, kw, divisor = tiles
         c = s.repeat_interleave(kh, -2).repeat_interleave(kw, -1) / divisor
         return a * c
-    graph = torch.is_grad_enabled() or s.requires_grad
-    with torch.enable_grad():
-        probe = torch.zeros((s.shape[0] * a.shape[0], ) + a.shape[1:],
-                            dtype=s.dtype, device=s.device,
-                            requires_grad=True)
-        (c, ) = torch.autograd.grad(module(probe), probe, _fold(s),
-                                    create_graph=graph)
-    return a * _unfold(c, s.shape[0])
+    return a * probe_adjoint(folded(module), s, a.shape)

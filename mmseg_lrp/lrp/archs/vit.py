@@ -110,8 +110,9 @@ class ViTAdapter(BlockAdapter):
                               embed, 'epsilon'))
         x, feat = recs[-1].output, output[-1]
         fmt = self.formatter(module, feat)
-        if x is None or fmt(x[None])[0].shape != feat.shape or not \
-                torch.equal(fmt(x[None].detach())[0], feat.detach()):
+        got = None if x is None else fmt(x[None].detach())[0]
+        if got is None or got.shape != feat.shape or not torch.equal(
+                got, feat.detach()):
             raise RuntimeError(
                 f'{type(module).__name__}: its last output is not the last '
                 'layer\'s tokens as out_type says; out_indices must end with '
